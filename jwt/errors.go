@@ -18,6 +18,11 @@ var (
 	ErrMissingClaim = errors.New("jwt: required claim missing")
 	ErrRevoked      = errors.New("jwt: token revoked")
 
+	// ErrLifetime is returned for a token whose exp lies further after its
+	// iat (or after now) than an access token may live (15 minutes unless
+	// AllowLongLived).
+	ErrLifetime = errors.New("jwt: token lifetime too long")
+
 	// ErrInvalidKey is returned when a key is unusable: too short, of the
 	// wrong type for its algorithm, or not a key at all.
 	ErrInvalidKey = errors.New("jwt: invalid key")

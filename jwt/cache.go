@@ -1,0 +1,61 @@
+package jwt
+
+import (
+	"sync"
+)
+
+// cache holds verified tokens, keyed by the whole token string. It is
+// bounded: when full, the oldest entry goes (FIFO; a verified token is
+// usually seen again soon or never). Expired entries are refused by the
+// time check and dropped when the ring comes round to them.
+type cache struct {
+	mu      sync.RWMutex
+	entries map[string]*cacheEntry
+	ring    []string
+	next    int
+}
+
+type cacheEntry struct {
+	claims Claims
+	key    *Key
+	kid    string
+}
+
+func newCache(n int) *cache {
+	return &cache{entries: make(map[string]*cacheEntry, n), ring: make([]string, n)}
+}
+
+func (c *cache) get(raw string) *cacheEntry {
+	c.mu.RLock()
+	e := c.entries[raw]
+	c.mu.RUnlock()
+	return e
+}
+
+func (c *cache) put(raw string, e *cacheEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[raw]; ok {
+		c.entries[raw] = e
+		return
+	}
+	if old := c.ring[c.next]; old != "" {
+		delete(c.entries, old)
+	}
+	c.ring[c.next] = raw
+	c.next = (c.next + 1) % len(c.ring)
+	c.entries[raw] = e
+}
+
+func (c *cache) remove(raw string) {
+	c.mu.Lock()
+	delete(c.entries, raw)
+	c.mu.Unlock()
+}
+
+// Len returns the number of cached tokens.
+func (c *cache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}
