@@ -14,12 +14,12 @@ import (
 // Issuer signs access tokens with the signing key of a KeySet. It is safe
 // for concurrent use and follows the set's rotations.
 type Issuer struct {
-	keys      *KeySet
-	issuer    string
-	audience  []string
-	now       func() time.Time
-	typ       string
-	ttl       time.Duration
+	keys     *KeySet
+	issuer   string
+	audience []string
+	now      func() time.Time
+	typ      string
+	ttl      time.Duration
 }
 
 // NewIssuer returns an Issuer. It needs WithIssuer; WithAudience sets the
