@@ -1,0 +1,222 @@
+package jwt_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/credence-go/credence/jwt"
+)
+
+type jwksResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func jwksGet(t *testing.T, h http.Handler, method string, hdr map[string]string) jwksResponse {
+	t.Helper()
+	req := httptest.NewRequest(method, "/.well-known/jwks.json", nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body, err := io.ReadAll(rec.Result().Body)
+	require.NoError(t, err)
+	return jwksResponse{status: rec.Code, header: rec.Result().Header, body: body}
+}
+
+func jwksGenKey(t *testing.T, alg jwt.Algorithm) *jwt.Key {
+	t.Helper()
+	k, err := jwt.GenerateKey(alg)
+	require.NoError(t, err)
+	return k
+}
+
+// jwksKids returns the kids of a served document, failing on any member a
+// published key must not have.
+func jwksKids(t *testing.T, body []byte) []string {
+	t.Helper()
+	var doc struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	require.NoError(t, json.Unmarshal(body, &doc))
+	kids := make([]string, 0, len(doc.Keys))
+	for _, k := range doc.Keys {
+		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "k", "oth"} {
+			assert.NotContains(t, k, private, "published key has private member %q", private)
+		}
+		assert.NotEqual(t, "oct", k["kty"], "a secret was published")
+		assert.NotEmpty(t, k["kid"])
+		assert.NotEmpty(t, k["alg"])
+		assert.Equal(t, "sig", k["use"])
+		kids = append(kids, k["kid"].(string))
+	}
+	return kids
+}
+
+func TestJWKSHandlerPublishesPublicKeysOnly(t *testing.T) {
+	es := jwksGenKey(t, jwt.ES256)
+	ed := jwksGenKey(t, jwt.EdDSA)
+	rs := jwksGenKey(t, jwt.RS256)
+	hs := jwksGenKey(t, jwt.HS256)
+	ks, err := jwt.NewKeySet(es, ed, rs, hs)
+	require.NoError(t, err)
+
+	res := jwksGet(t, jwt.JWKSHandler(ks), http.MethodGet, nil)
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Equal(t, "application/jwk-set+json", res.header.Get("Content-Type"))
+	assert.Equal(t, "public, max-age=300", res.header.Get("Cache-Control"))
+	assert.Equal(t, "nosniff", res.header.Get("X-Content-Type-Options"))
+	etag := res.header.Get("ETag")
+	assert.Regexp(t, `^"[A-Za-z0-9_-]+"$`, etag, "a strong ETag")
+
+	assert.ElementsMatch(t, []string{es.ID(), ed.ID(), rs.ID()}, jwksKids(t, res.body))
+	assert.NotContains(t, string(res.body), hs.ID(), "the HMAC key is not even named")
+
+	// The document is what RemoteKeys and other libraries read.
+	keys, err := jwt.ParseKeySet(res.body)
+	require.NoError(t, err)
+	require.Len(t, keys, 3)
+	for _, k := range keys {
+		assert.False(t, k.CanSign(), "a parsed published key can sign")
+		want, err := ks.VerificationKey(t.Context(), k.ID())
+		require.NoError(t, err)
+		assert.Equal(t, want.Algorithm(), k.Algorithm())
+		wantJSON, err := want.MarshalJSON()
+		require.NoError(t, err)
+		gotJSON, err := k.MarshalJSON()
+		require.NoError(t, err)
+		assert.JSONEq(t, string(wantJSON), string(gotJSON))
+	}
+}
+
+func TestJWKSHandlerOnlyHMACKeys(t *testing.T) {
+	ks, err := jwt.NewKeySet(jwksGenKey(t, jwt.HS512))
+	require.NoError(t, err)
+	res := jwksGet(t, jwt.JWKSHandler(ks), http.MethodGet, nil)
+	require.Equal(t, http.StatusOK, res.status)
+	assert.JSONEq(t, `{"keys":[]}`, string(res.body))
+}
+
+func TestJWKSHandlerConditionalGet(t *testing.T) {
+	ks, err := jwt.NewKeySet(jwksGenKey(t, jwt.ES256))
+	require.NoError(t, err)
+	h := jwt.JWKSHandler(ks)
+	first := jwksGet(t, h, http.MethodGet, nil)
+	etag := first.header.Get("ETag")
+	require.NotEmpty(t, etag)
+
+	tests := []struct {
+		name        string
+		ifNoneMatch string
+		want        int
+	}{
+		{"same etag", etag, http.StatusNotModified},
+		{"weak form of the same etag", "W/" + etag, http.StatusNotModified},
+		{"in a list", `"other", ` + etag, http.StatusNotModified},
+		{"star", "*", http.StatusNotModified},
+		{"other etag", `"other"`, http.StatusOK},
+		{"garbage", `not-an-etag`, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := jwksGet(t, h, http.MethodGet, map[string]string{"If-None-Match": tc.ifNoneMatch})
+			require.Equal(t, tc.want, res.status)
+			assert.Equal(t, etag, res.header.Get("ETag"))
+			if tc.want == http.StatusNotModified {
+				assert.Empty(t, res.body)
+				assert.Equal(t, "public, max-age=300", res.header.Get("Cache-Control"))
+			} else {
+				assert.Equal(t, first.body, res.body)
+			}
+		})
+	}
+}
+
+func TestJWKSHandlerMethods(t *testing.T) {
+	ks, err := jwt.NewKeySet(jwksGenKey(t, jwt.ES256))
+	require.NoError(t, err)
+	h := jwt.JWKSHandler(ks)
+
+	get := jwksGet(t, h, http.MethodGet, nil)
+	head := jwksGet(t, h, http.MethodHead, nil)
+	require.Equal(t, http.StatusOK, head.status)
+	assert.Empty(t, head.body)
+	assert.Equal(t, get.header.Get("ETag"), head.header.Get("ETag"))
+	assert.Equal(t, get.header.Get("Content-Length"), head.header.Get("Content-Length"))
+
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions} {
+		res := jwksGet(t, h, m, nil)
+		assert.Equal(t, http.StatusMethodNotAllowed, res.status, m)
+		assert.Equal(t, "GET, HEAD", res.header.Get("Allow"), m)
+		assert.NotContains(t, string(res.body), `"keys"`, m)
+	}
+}
+
+func TestJWKSHandlerFollowsRotation(t *testing.T) {
+	first := jwksGenKey(t, jwt.ES256)
+	ks, err := jwt.NewKeySet(first)
+	require.NoError(t, err)
+	h := jwt.JWKSHandler(ks)
+
+	before := jwksGet(t, h, http.MethodGet, nil)
+	assert.Equal(t, []string{first.ID()}, jwksKids(t, before.body))
+	again := jwksGet(t, h, http.MethodGet, nil)
+	assert.Equal(t, before.header.Get("ETag"), again.header.Get("ETag"), "an unchanged set keeps its ETag")
+
+	second := jwksGenKey(t, jwt.EdDSA)
+	require.NoError(t, ks.Rotate(second))
+	rotated := jwksGet(t, h, http.MethodGet, map[string]string{"If-None-Match": before.header.Get("ETag")})
+	require.Equal(t, http.StatusOK, rotated.status, "a client holding the old document gets the new one")
+	assert.NotEqual(t, before.header.Get("ETag"), rotated.header.Get("ETag"))
+	assert.ElementsMatch(t, []string{first.ID(), second.ID()}, jwksKids(t, rotated.body))
+
+	require.NoError(t, ks.Retire(first.ID()))
+	retired := jwksGet(t, h, http.MethodGet, nil)
+	assert.Equal(t, []string{second.ID()}, jwksKids(t, retired.body))
+	assert.NotContains(t, string(retired.body), first.ID())
+	assert.NotEqual(t, rotated.header.Get("ETag"), retired.header.Get("ETag"))
+}
+
+func TestJWKSHandlerConcurrentWithRotation(t *testing.T) {
+	ks, err := jwt.NewKeySet(jwksGenKey(t, jwt.ES256))
+	require.NoError(t, err)
+	h := jwt.JWKSHandler(ks)
+	next := make([]*jwt.Key, 8)
+	for i := range next {
+		next[i] = jwksGenKey(t, jwt.ES256)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, k := range next {
+			if err := ks.Rotate(k); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for range 50 {
+		res := jwksGet(t, h, http.MethodGet, nil)
+		require.Equal(t, http.StatusOK, res.status)
+		_, err := jwt.ParseKeySet(res.body)
+		require.NoError(t, err)
+	}
+	<-done
+	final := jwksGet(t, h, http.MethodGet, nil)
+	assert.Len(t, jwksKids(t, final.body), 9)
+}
+
+func TestJWKSHandlerNilKeySet(t *testing.T) {
+	res := jwksGet(t, jwt.JWKSHandler(nil), http.MethodGet, nil)
+	assert.Equal(t, http.StatusInternalServerError, res.status)
+	assert.False(t, strings.Contains(string(res.body), "keys"))
+}
