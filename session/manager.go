@@ -61,7 +61,7 @@ func (m *Manager) Create(ctx context.Context, userID string, c ClientInfo) (*Ses
 			return nil, "", fmt.Errorf("session: geo resolver: %w", err)
 		}
 	}
-	id, err := newID(userID)
+	id, err := NewID(userID)
 	if err != nil {
 		return nil, "", err
 	}

@@ -75,8 +75,10 @@ func checkUserID(userID string) error {
 	return nil
 }
 
-// newID returns a fresh session ID for userID.
-func newID(userID string) (string, error) {
+// NewID returns a fresh session ID for userID: its routing tag and 128 random
+// bits. The Manager calls it for every session; stores and tests may call it
+// to make IDs of the right shape.
+func NewID(userID string) (string, error) {
 	var r [16]byte
 	if _, err := rand.Read(r[:]); err != nil {
 		return "", fmt.Errorf("session: crypto/rand: %w", err)
