@@ -61,11 +61,11 @@ type fixture struct {
 	sig   []byte    // token's signature, decoded
 	der   []byte    // ES*: the same signature in ASN.1, as crypto/ecdsa wants it
 
-	jwks    []byte               // the JWK Set document served by jwt.JWKSHandler
-	joseSet jose.JSONWebKeySet   // jwks as go-jose reads it
-	peerPub map[string]any       // kid -> raw public key taken from the go-jose JWK
-	gParser *gjwt.Parser         // golang-jwt with full validation
-	gKey    gjwt.Keyfunc         // kid lookup in peerPub, typ check
+	jwks    []byte             // the JWK Set document served by jwt.JWKSHandler
+	joseSet jose.JSONWebKeySet // jwks as go-jose reads it
+	peerPub map[string]any     // kid -> raw public key taken from the go-jose JWK
+	gParser *gjwt.Parser       // golang-jwt with full validation
+	gKey    gjwt.Keyfunc       // kid lookup in peerPub, typ check
 	jAlgs   []jose.SignatureAlgorithm
 }
 
