@@ -1,0 +1,83 @@
+package redisstore
+
+// The scripts take every key in KEYS, one key each, and "now" (Unix ms)
+// from the caller. Numbers are passed to Redis commands as Lua numbers,
+// which Redis formats exactly (%.17g) for integers below 2^53; tostring
+// would not.
+//
+// Hash fields: st (a: active, r: revoked), sub, sid, cl (claims), gen (head
+// generation), cur and prev (SHA-256 of the head's and the previous head's
+// secret, 32 raw bytes), ct (created), rt (rotated), ie (idle expiry), ae
+// (absolute expiry), ra (revoked at), rr (revoke reason), tomb (present on
+// a tombstone). Times are Unix milliseconds.
+
+// createScript: ARGV sub, sid, claims, gen, cur, ct, rt, ie, ae, ttl_ms.
+const createScript = `
+local st = redis.call('HGET', KEYS[1], 'st')
+if st then
+  if st == 'r' then return 'revoked' end
+  return 'exists'
+end
+redis.call('HSET', KEYS[1], 'st', 'a', 'sub', ARGV[1], 'sid', ARGV[2], 'cl', ARGV[3],
+  'gen', ARGV[4], 'cur', ARGV[5], 'prev', '', 'ct', ARGV[6], 'rt', ARGV[7], 'ie', ARGV[8], 'ae', ARGV[9])
+redis.call('PEXPIRE', KEYS[1], ARGV[10])
+return 'ok'
+`
+
+// exchangeScript: ARGV gen, presented, next, now, grace_ms, idle_ms,
+// retention_ms. Returns {outcome} or {outcome, HGETALL after the step}.
+// The order of the checks is the rotation.Store contract's.
+const exchangeScript = `
+local f = redis.call('HMGET', KEYS[1], 'st', 'gen', 'cur', 'prev', 'rt', 'ie', 'ae')
+if not f[1] then return {'notfound'} end
+local function reply(o) return {o, redis.call('HGETALL', KEYS[1])} end
+if f[1] == 'r' then return reply('revoked') end
+local now = tonumber(ARGV[4])
+local ae = tonumber(f[7])
+if now >= ae or now >= tonumber(f[6]) then return reply('expired') end
+local head = tonumber(f[2])
+local gen = tonumber(ARGV[1])
+if gen == head then
+  if ARGV[2] ~= f[3] then return reply('mismatch') end
+  local ie = now + tonumber(ARGV[6])
+  if ie > ae then ie = ae end
+  redis.call('HSET', KEYS[1], 'gen', head + 1, 'prev', f[3], 'cur', ARGV[3], 'rt', now, 'ie', ie)
+  redis.call('PEXPIRE', KEYS[1], ie - now + tonumber(ARGV[7]))
+  return reply('rotated')
+end
+if gen == head - 1 then
+  if ARGV[2] ~= f[4] then return reply('mismatch') end
+  if now - tonumber(f[5]) < tonumber(ARGV[5]) then
+    if ARGV[3] ~= f[3] then return reply('mismatch') end
+    return reply('grace')
+  end
+elseif gen > head then
+  return reply('mismatch')
+end
+redis.call('HSET', KEYS[1], 'st', 'r', 'ra', now, 'rr', 'reuse')
+return reply('reused')
+`
+
+// revokeScript: ARGV now, reason, tombstone_ttl_ms.
+const revokeScript = `
+local st = redis.call('HGET', KEYS[1], 'st')
+if not st then
+  redis.call('HSET', KEYS[1], 'st', 'r', 'tomb', '1', 'ra', ARGV[1], 'rr', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {'tombstone'}
+end
+if redis.call('HEXISTS', KEYS[1], 'tomb') == 1 then return {'tombstone'} end
+if st == 'r' then return {'already', redis.call('HGETALL', KEYS[1])} end
+redis.call('HSET', KEYS[1], 'st', 'r', 'ra', ARGV[1], 'rr', ARGV[2])
+return {'done', redis.call('HGETALL', KEYS[1])}
+`
+
+// addSubjectScript: ARGV now, expiry, family id, ttl_ms.
+const addSubjectScript = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+return 1
+`
