@@ -20,6 +20,9 @@ type parsedJWK struct {
 	kid string // "" when absent
 	alg string // "" when absent
 	use string // "" when absent
+	// sigOps is false when "key_ops" is present without "sign" or
+	// "verify" (RFC 7517 §4.3): the key is not for signatures.
+	sigOps bool
 }
 
 func fromJWK(k jwk.Key) (parsedJWK, error) {
@@ -27,7 +30,12 @@ func fromJWK(k jwk.Key) (parsedJWK, error) {
 	if err := k.Raw(&raw); err != nil {
 		return parsedJWK{}, fmt.Errorf("%w: %v", ErrInvalidKey, err)
 	}
-	p := parsedJWK{raw: raw, kid: k.KeyID(), use: k.KeyUsage()}
+	p := parsedJWK{raw: raw, kid: k.KeyID(), use: k.KeyUsage(), sigOps: k.KeyOps() == nil}
+	for _, op := range k.KeyOps() {
+		if op == jwk.KeyOpSign || op == jwk.KeyOpVerify {
+			p.sigOps = true
+		}
+	}
 	if a := k.Algorithm(); a != nil {
 		p.alg = a.String()
 	}

@@ -260,6 +260,9 @@ func keyFromJWK(p parsedJWK) (*Key, error) {
 	if p.use != "" && p.use != "sig" {
 		return nil, fmt.Errorf("%w: JWK use %q is not \"sig\"", ErrInvalidKey, p.use)
 	}
+	if !p.sigOps {
+		return nil, fmt.Errorf("%w: JWK key_ops has neither \"sign\" nor \"verify\"", ErrInvalidKey)
+	}
 	alg := Algorithm(p.alg)
 	if alg == "" {
 		var err error
@@ -284,8 +287,8 @@ func keyFromJWK(p parsedJWK) (*Key, error) {
 }
 
 // ParseKeySet reads a JWK Set document of public verification keys. Every
-// key must be usable for signatures: a key whose "use" is not "sig" is
-// skipped; an "oct" key (a secret has no place in a published set), a
+// key must be usable for signatures: a key whose "use" is not "sig", or
+// whose "key_ops" has neither "sign" nor "verify", is skipped; an "oct" key (a secret has no place in a published set), a
 // private key, an RSA key without "alg" (it could be RS* or PS*), a weak
 // key, or a repeated kid makes the whole set invalid. EC and Ed25519 keys
 // without "alg" get the algorithm their curve implies.
@@ -297,7 +300,7 @@ func ParseKeySet(jwks []byte) ([]*Key, error) {
 	keys := make([]*Key, 0, len(parsed))
 	seen := make(map[string]bool, len(parsed))
 	for i, p := range parsed {
-		if p.use != "" && p.use != "sig" {
+		if (p.use != "" && p.use != "sig") || !p.sigOps {
 			continue
 		}
 		switch p.raw.(type) {
