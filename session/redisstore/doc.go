@@ -1,0 +1,11 @@
+// Package redisstore is a session.Store in Redis, on a single node or a
+// Redis Cluster (any redis.UniversalClient).
+//
+// Every key of one user carries the user's routing tag as its hash tag, so
+// each operation touches one slot and runs as one Lua script with all its
+// keys declared: Create enforces the session limit atomically, Validate
+// (Get) is one round trip, revocation takes effect in one script. No
+// operation scans the keyspace; a per-user index (a hash of session ID to
+// expiry) serves List and DeleteUser and is pruned lazily. Validity is
+// decided from the caller's clock; Redis TTLs only collect garbage.
+package redisstore
