@@ -83,6 +83,12 @@ func New(store Store, opts ...Option) (*List, error) {
 	return l, nil
 }
 
+// The Revoke methods write to the store and, once it has the revocation,
+// apply it to this List's replica before returning (read-your-writes); other
+// Lists learn it from the change feed. On a store error they return an error
+// wrapping ErrUnavailable: the revocation may not have reached the store, so
+// the caller must retry; this List enforces it meanwhile.
+
 // RevokeToken revokes the token whose jti is jti. expiresAt is the token's
 // exp: the entry lives until then plus the leeway. Revoking a token that has
 // already expired (beyond the leeway) does nothing.
@@ -126,8 +132,11 @@ func (l *List) revoke(ctx context.Context, e Entry) error {
 		return nil
 	}
 	if err := l.store.Revoke(ctx, now, e); err != nil {
+		// The store may or may not have it; this List enforces it anyway
+		// (erring towards revoking) and the caller learns it must retry.
+		l.apply(e, now)
 		err = asUnavailable(err)
-		l.o.logger.LogAttrs(ctx, slog.LevelError, "blocklist: revocation failed",
+		l.o.logger.LogAttrs(ctx, slog.LevelError, "blocklist: revocation failed; enforced by this instance only",
 			slog.String("kind", e.Kind.String()), slog.String("id", e.ID), slog.Any("error", err))
 		return err
 	}
