@@ -167,7 +167,7 @@ func (m *Manager) Validate(ctx context.Context, token string, c ClientInfo) (*Se
 		if err := m.store.Touch(ctx, now, rec.ID, t); err != nil {
 			return nil, err
 		}
-		if t.LastSeenAt.After(rec.LastSeenAt) {
+		if !t.LastSeenAt.Before(rec.LastSeenAt) {
 			rec.LastSeenAt, rec.IdleExpiresAt = t.LastSeenAt, t.IdleExpiresAt
 			rec.IP, rec.UserAgent, rec.Country = t.IP, t.UserAgent, t.Country
 		}

@@ -139,7 +139,7 @@ func (s *MemoryStore) Touch(ctx context.Context, now time.Time, id string, t Tou
 	if t.SetStepUp {
 		r.StepUpRequired = true
 	}
-	if !t.LastSeenAt.After(r.LastSeenAt) {
+	if t.LastSeenAt.Before(r.LastSeenAt) {
 		return nil
 	}
 	r.LastSeenAt = t.LastSeenAt

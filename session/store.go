@@ -119,7 +119,8 @@ type Store interface {
 	Get(ctx context.Context, now time.Time, id string) (Record, error)
 
 	// Touch records activity on a live session. It never moves LastSeenAt
-	// back (a late, concurrent Touch is a no-op) and never revives a deleted
+	// back (a Touch older than the stored LastSeenAt changes nothing but
+	// SetStepUp) and never revives a deleted
 	// or expired session (ErrNotFound).
 	Touch(ctx context.Context, now time.Time, id string, t Touch) error
 

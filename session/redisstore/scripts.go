@@ -103,7 +103,7 @@ if not c then return 0 end
 local f = redis.call('HMGET', KEYS[1], 'ls', 'ae')
 if not f[1] then return 0 end
 if ARGV[8] == '1' then redis.call('HSET', KEYS[1], 'su', '1') end
-if tonumber(ARGV[3]) <= tonumber(f[1]) then return 1 end
+if tonumber(ARGV[3]) < tonumber(f[1]) then return 1 end
 local ie = ARGV[4]
 if tonumber(ie) > tonumber(f[2]) then ie = f[2] end
 redis.call('HSET', KEYS[1], 'ls', ARGV[3], 'ie', ie, 'ip', ARGV[5], 'ua', ARGV[6], 'cc', ARGV[7])

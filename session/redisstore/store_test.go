@@ -152,14 +152,14 @@ func TestValidateIsOneRoundTrip(t *testing.T) {
 			m, err := session.NewManager(st, session.WithClock(clock.Now), session.WithTouchInterval(time.Minute))
 			require.NoError(t, err)
 			ci := session.ClientInfo{UserAgent: "ua"}
-			s, token, err := m.Create(ctx, "alice", ci)
+			_, token, err := m.Create(ctx, "alice", ci)
 			require.NoError(t, err)
 			// Warm the script cache (read and touch) so that only steady-state
 			// commands are counted.
 			clock.Advance(time.Minute)
 			_, err = m.Validate(ctx, token, ci)
 			require.NoError(t, err)
-			s, err = m.Validate(ctx, token, ci)
+			s, err := m.Validate(ctx, token, ci)
 			require.NoError(t, err)
 
 			c := &counter{}
