@@ -7,6 +7,7 @@ package jwt
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -29,6 +30,23 @@ func fromJWK(k jwk.Key) (parsedJWK, error) {
 	var raw any
 	if err := k.Raw(&raw); err != nil {
 		return parsedJWK{}, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	// RFC 7518 §6.2.1.2: EC coordinates are exactly the curve's size; jwx
+	// accepts longer (zero-padded) ones, so one key would have many JWKs.
+	if xy, ok := k.(interface {
+		X() []byte
+		Y() []byte
+	}); ok {
+		size := 0
+		switch r := raw.(type) {
+		case *ecdsa.PublicKey:
+			size = (r.Curve.Params().BitSize + 7) / 8
+		case *ecdsa.PrivateKey:
+			size = (r.Curve.Params().BitSize + 7) / 8
+		}
+		if size > 0 && (len(xy.X()) != size || len(xy.Y()) != size) {
+			return parsedJWK{}, fmt.Errorf("%w: EC coordinates must be %d bytes", ErrInvalidKey, size)
+		}
 	}
 	p := parsedJWK{raw: raw, kid: k.KeyID(), use: k.KeyUsage(), sigOps: k.KeyOps() == nil}
 	for _, op := range k.KeyOps() {
