@@ -285,8 +285,29 @@ func (c *Claims) clone() *Claims {
 	if c.Extra != nil {
 		d.Extra = make(map[string]any, len(c.Extra))
 		for k, v := range c.Extra {
-			d.Extra[k] = v
+			d.Extra[k] = cloneJSON(v)
 		}
 	}
 	return &d
+}
+
+// cloneJSON deep-copies a value decoded by encoding/json: a caller that
+// edits a nested object or array of its claims must not change the cached
+// copy (or race with another caller). Scalars are immutable.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = cloneJSON(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = cloneJSON(e)
+		}
+		return s
+	}
+	return v
 }
