@@ -6,6 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -242,3 +245,516 @@ func (r *vtRecorder) IsRevoked(_ context.Context, c *Claims) (bool, error) {
 }
 
 var _ RevocationChecker = (*vtRecorder)(nil)
+
+func TestNewVerifierRefusesIncompleteConfig(t *testing.T) {
+	src := StaticKeys(vtKey(t, ES256, 0))
+	for name, opts := range map[string][]Option{
+		"no issuer":                     {WithAudience(vtAud)},
+		"no audience decision":          {WithIssuer(vtIss)},
+		"both audience and AnyAudience": {WithIssuer(vtIss), WithAudience(vtAud), AnyAudience()},
+		"empty issuer":                  {WithIssuer(""), AnyAudience()},
+		"empty audience list":           {WithIssuer(vtIss), WithAudience()},
+		"empty audience":                {WithIssuer(vtIss), WithAudience("")},
+		"issuer-only WithTTL":           {WithIssuer(vtIss), AnyAudience(), WithTTL(time.Minute)},
+		"nil option":                    {WithIssuer(vtIss), AnyAudience(), nil},
+		"nil clock":                     {WithIssuer(vtIss), AnyAudience(), WithClock(nil)},
+		"empty algorithm list":          {WithIssuer(vtIss), AnyAudience(), WithAlgorithms()},
+		"algorithm none":                {WithIssuer(vtIss), AnyAudience(), WithAlgorithms("none")},
+		"unknown algorithm":             {WithIssuer(vtIss), AnyAudience(), WithAlgorithms("ES256K")},
+		"negative leeway":               {WithIssuer(vtIss), AnyAudience(), WithLeeway(-time.Second)},
+		"leeway over 5 minutes":         {WithIssuer(vtIss), AnyAudience(), WithLeeway(6 * time.Minute)},
+		"max token size too small":      {WithIssuer(vtIss), AnyAudience(), WithMaxTokenSize(10)},
+		"max token size over 1 MiB":     {WithIssuer(vtIss), AnyAudience(), WithMaxTokenSize(2 << 20)},
+		"negative cache":                {WithIssuer(vtIss), AnyAudience(), WithCache(-1)},
+		"nil revocation checker":        {WithIssuer(vtIss), AnyAudience(), WithRevocation(nil)},
+		"empty required claim name":     {WithIssuer(vtIss), AnyAudience(), WithRequiredClaims("")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v, err := NewVerifier(src, opts...)
+			require.ErrorIs(t, err, ErrInvalidOption)
+			require.Nil(t, v)
+		})
+	}
+	_, err := NewVerifier(nil, WithIssuer(vtIss), AnyAudience())
+	require.ErrorIs(t, err, ErrInvalidOption)
+	_, err = NewVerifier(StaticKeys(nil), WithIssuer(vtIss), AnyAudience())
+	require.ErrorIs(t, err, ErrInvalidKey)
+	_, err = NewVerifier(StaticKeys(vtKey(t, ES256, 0), vtKey(t, ES256, 0)), WithIssuer(vtIss), AnyAudience())
+	require.ErrorIs(t, err, ErrInvalidKey, "repeated kid")
+	// The minimal valid configurations.
+	_, err = NewVerifier(src, WithIssuer(vtIss), AnyAudience())
+	require.NoError(t, err)
+	_, err = NewVerifier(src, WithIssuer(vtIss), WithAudience(vtAud))
+	require.NoError(t, err)
+}
+
+// vtTok signs claims (vtClaims with set) with k under the issuer's header.
+func vtTok(t testing.TB, k *Key, set map[string]any) string {
+	t.Helper()
+	return vtSign(t, k, vtHeader(k), vtClaims(vtT0, set))
+}
+
+func TestVerifierAlgorithms(t *testing.T) {
+	clock := newVTClock(vtT0)
+	for _, alg := range allAlgs {
+		t.Run(string(alg), func(t *testing.T) {
+			k := vtKey(t, alg, 0)
+			tok := vtTok(t, k, nil)
+			def := vtVerifier(t, StaticKeys(k), clock.Now)
+			c, err := def.Verify(context.Background(), tok)
+			if alg.IsSymmetric() {
+				// HS* only when listed.
+				requireRefused(t, c, err, ErrAlgorithm)
+				listed := vtVerifier(t, StaticKeys(k), clock.Now, WithAlgorithms(alg))
+				c, err = listed.Verify(context.Background(), tok)
+			}
+			require.NoError(t, err)
+			require.Equal(t, "alice", c.Subject)
+
+			// An allow-list without the key's algorithm refuses it.
+			other := ES256
+			if alg == ES256 {
+				other = EdDSA
+			}
+			narrow := vtVerifier(t, StaticKeys(k), clock.Now, WithAlgorithms(other))
+			c, err = narrow.Verify(context.Background(), tok)
+			requireRefused(t, c, err, ErrAlgorithm)
+		})
+	}
+}
+
+func TestVerifierKidRequiredUnlessOneKey(t *testing.T) {
+	clock := newVTClock(vtT0)
+	a, b := vtKey(t, ES256, 0), vtKey(t, EdDSA, 0)
+	noKid := vtSign(t, a, `{"alg":"ES256","typ":"at+jwt"}`, vtClaims(vtT0, nil))
+	c, err := vtVerifier(t, StaticKeys(a), clock.Now).Verify(context.Background(), noKid)
+	require.NoError(t, err)
+	require.Equal(t, "alice", c.Subject)
+	c, err = vtVerifier(t, StaticKeys(a, b), clock.Now).Verify(context.Background(), noKid)
+	requireRefused(t, c, err, ErrUnknownKey)
+	// With one key, a kid that names another key is still refused.
+	wrong := vtSign(t, a, `{"alg":"ES256","kid":"other","typ":"at+jwt"}`, vtClaims(vtT0, nil))
+	c, err = vtVerifier(t, StaticKeys(a), clock.Now).Verify(context.Background(), wrong)
+	requireRefused(t, c, err, ErrUnknownKey)
+}
+
+type vtFailingSource struct{ err error }
+
+func (s vtFailingSource) VerificationKey(context.Context, string) (*Key, error) { return nil, s.err }
+
+func TestVerifierKeySourceFailure(t *testing.T) {
+	clock := newVTClock(vtT0)
+	tok := vtTok(t, vtKey(t, ES256, 0), nil)
+	boom := errors.New("boom")
+	c, err := vtVerifier(t, vtFailingSource{boom}, clock.Now).Verify(context.Background(), tok)
+	requireRefused(t, c, err, ErrKeySource)
+	require.ErrorIs(t, err, boom)
+	c, err = vtVerifier(t, vtFailingSource{ErrUnknownKey}, clock.Now).Verify(context.Background(), tok)
+	requireRefused(t, c, err, ErrUnknownKey)
+}
+
+func TestVerifierType(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	typed := func(typ string) string {
+		h := `{"alg":"ES256","kid":"` + k.id + `"`
+		if typ != "-" {
+			h += `,"typ":` + vtJSON(typ)
+		}
+		return vtSign(t, k, h+"}", vtClaims(vtT0, nil))
+	}
+	anyTyp := vtVerifier(t, StaticKeys(k), clock.Now, WithType(""))
+	custom := vtVerifier(t, StaticKeys(k), clock.Now, WithType("dpop+jwt"))
+	def := vtVerifier(t, StaticKeys(k), clock.Now)
+	for _, tc := range []struct {
+		v    *Verifier
+		typ  string
+		want error
+	}{
+		{def, "at+jwt", nil}, {def, "AT+JWT", nil}, {def, "application/at+jwt", nil}, {def, "Application/At+Jwt", nil},
+		{def, "JWT", ErrType}, {def, "-", ErrType}, {def, "", ErrType}, {def, "application/jwt", ErrType},
+		{anyTyp, "JWT", nil}, {anyTyp, "-", nil}, {anyTyp, "whatever", nil},
+		{custom, "dpop+jwt", nil}, {custom, "application/DPoP+JWT", nil}, {custom, "at+jwt", ErrType},
+	} {
+		c, err := tc.v.Verify(context.Background(), typed(tc.typ))
+		if tc.want == nil {
+			require.NoError(t, err, "typ %q", tc.typ)
+		} else {
+			requireRefused(t, c, err, tc.want)
+		}
+	}
+}
+
+func TestVerifierRequiredClaims(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	src := StaticKeys(k)
+	def := vtVerifier(t, src, clock.Now)
+	none := vtVerifier(t, src, clock.Now, WithRequiredClaims())
+	onlyExp := vtVerifier(t, src, clock.Now, WithRequiredClaims("exp"))
+	custom := vtVerifier(t, src, clock.Now, WithRequiredClaims("client_id", "tenant"))
+	for _, tc := range []struct {
+		name string
+		v    *Verifier
+		set  map[string]any
+		want error
+	}{
+		{"default: all present", def, nil, nil},
+		{"default: sub missing", def, map[string]any{"sub": nil}, ErrMissingClaim},
+		{"default: iat missing", def, map[string]any{"iat": nil}, ErrMissingClaim},
+		{"default: jti missing", def, map[string]any{"jti": nil}, ErrMissingClaim},
+		{"default: exp missing", def, map[string]any{"exp": nil}, ErrMissingClaim},
+		{"default: nbf is optional", def, map[string]any{"nbf": nil}, nil},
+		{"none: sub, iat, jti missing", none, map[string]any{"sub": nil, "iat": nil, "jti": nil}, nil},
+		{"none: exp still required", none, map[string]any{"exp": nil}, ErrMissingClaim},
+		{"exp only: exp still required", onlyExp, map[string]any{"exp": nil}, ErrMissingClaim},
+		{"exp only: sub missing", onlyExp, map[string]any{"sub": nil}, nil},
+		{"custom: both missing", custom, nil, ErrMissingClaim},
+		{"custom: tenant missing", custom, map[string]any{"client_id": "c"}, ErrMissingClaim},
+		{"custom: client_id missing", custom, map[string]any{"tenant": "t"}, ErrMissingClaim},
+		{"custom: present", custom, map[string]any{"client_id": "c", "tenant": "t", "sub": nil}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := tc.v.Verify(context.Background(), vtTok(t, k, tc.set))
+			if tc.want == nil {
+				require.NoError(t, err)
+				require.NotNil(t, c)
+				return
+			}
+			requireRefused(t, c, err, tc.want)
+		})
+	}
+}
+
+func TestVerifierLeewayAndLifetime(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	src := StaticKeys(k)
+	now := vtT0.Unix()
+	def := vtVerifier(t, src, clock.Now)
+	strict := vtVerifier(t, src, clock.Now, WithLeeway(0))
+	wide := vtVerifier(t, src, clock.Now, WithLeeway(2*time.Minute))
+	long := vtVerifier(t, src, clock.Now, AllowLongLived())
+	for _, tc := range []struct {
+		name string
+		v    *Verifier
+		set  map[string]any
+		want error
+	}{
+		{"default leeway is 30 s: exp 29 s ago", def, map[string]any{"exp": now - 29}, nil},
+		{"default leeway is 30 s: exp 30 s ago", def, map[string]any{"exp": now - 30}, ErrExpired},
+		{"default leeway is 30 s: nbf in 30 s", def, map[string]any{"nbf": now + 30}, nil},
+		{"default leeway is 30 s: nbf in 31 s", def, map[string]any{"nbf": now + 31}, ErrNotYetValid},
+		{"no leeway: exp now", strict, map[string]any{"exp": now}, ErrExpired},
+		{"no leeway: exp in 1 s", strict, map[string]any{"exp": now + 1}, nil},
+		{"no leeway: nbf in 1 s", strict, map[string]any{"nbf": now + 1}, ErrNotYetValid},
+		{"no leeway: iat in 1 s", strict, map[string]any{"iat": now + 1}, ErrNotYetValid},
+		{"2 min leeway: exp 119 s ago", wide, map[string]any{"exp": now - 119}, nil},
+		{"2 min leeway: exp 120 s ago", wide, map[string]any{"exp": now - 120}, ErrExpired},
+		{"15 min lifetime", def, map[string]any{"exp": now + 15*60}, nil},
+		{"1 h lifetime", def, map[string]any{"exp": now + 3600}, ErrLifetime},
+		{"1 h lifetime, no iat", def, map[string]any{"exp": now + 3600, "iat": nil}, ErrMissingClaim},
+		{"1 h lifetime, no iat, iat not required", vtVerifier(t, src, clock.Now, WithRequiredClaims("sub")), map[string]any{"exp": now + 3600, "iat": nil}, ErrLifetime},
+		{"1 h lifetime, AllowLongLived", long, map[string]any{"exp": now + 3600}, nil},
+		{"1 year lifetime, AllowLongLived", long, map[string]any{"exp": now + 365*86400}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := tc.v.Verify(context.Background(), vtTok(t, k, tc.set))
+			if tc.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			requireRefused(t, c, err, tc.want)
+		})
+	}
+}
+
+func TestVerifierMaxTokenSize(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	tok := func(n int) string {
+		// The smallest padding of a private claim that reaches n bytes;
+		// base64 makes some lengths unreachable ("" then).
+		mk := func(pad int) string { return vtTok(t, k, map[string]any{"pad": strings.Repeat("x", pad)}) }
+		pad := sort.Search(n, func(p int) bool { return len(mk(p)) >= n })
+		if s := mk(pad); len(s) == n {
+			return s
+		}
+		return ""
+	}
+	def := vtVerifier(t, StaticKeys(k), clock.Now)
+	small := vtVerifier(t, StaticKeys(k), clock.Now, WithMaxTokenSize(1024))
+	big := vtVerifier(t, StaticKeys(k), clock.Now, WithMaxTokenSize(64<<10))
+	hit := 0
+	for _, tc := range []struct {
+		v    *Verifier
+		size int
+		want error
+	}{
+		{def, 8 << 10, nil}, {def, 8<<10 + 1, ErrTooLarge}, {def, 8<<10 + 2, ErrTooLarge},
+		{small, 1024, nil}, {small, 1025, ErrTooLarge}, {small, 1026, ErrTooLarge},
+		{big, 64 << 10, nil}, {big, 64<<10 + 2, ErrTooLarge},
+	} {
+		s := tok(tc.size)
+		if s == "" {
+			continue // base64 lengths skip some sizes
+		}
+		hit++
+		c, err := tc.v.Verify(context.Background(), s)
+		if tc.want == nil {
+			require.NoError(t, err, "size %d", tc.size)
+			continue
+		}
+		requireRefused(t, c, err, tc.want)
+	}
+	require.GreaterOrEqual(t, hit, 6)
+}
+
+func TestVerifierRevocation(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	for _, cacheSize := range []int{0, 16} {
+		t.Run(fmt.Sprintf("cache=%d", cacheSize), func(t *testing.T) {
+			rc := &vtRevoker{}
+			v := vtVerifier(t, StaticKeys(k), clock.Now, WithRevocation(rc), WithCache(cacheSize))
+			tok := vtTok(t, k, nil)
+			for i := 1; i <= 3; i++ {
+				c, err := v.Verify(context.Background(), tok)
+				require.NoError(t, err)
+				require.Equal(t, "jti-1", c.ID)
+				require.Equal(t, i, rc.count(), "the checker runs on every verification, cached or not")
+			}
+			rc.set(true, nil)
+			c, err := v.Verify(context.Background(), tok)
+			requireRefused(t, c, err, ErrRevoked)
+			// A checker that cannot answer fails the verification (fail
+			// closed), and its error is kept.
+			boom := errors.New("store down")
+			rc.set(false, boom)
+			c, err = v.Verify(context.Background(), tok)
+			requireRefused(t, c, err, ErrRevoked)
+			require.ErrorIs(t, err, boom)
+			// A refused token (bad signature) is not even asked about.
+			n := rc.count()
+			c, err = v.Verify(context.Background(), tok[:len(tok)-2]+"AA")
+			requireRefused(t, c, err, ErrSignature, ErrMalformed)
+			require.Equal(t, n, rc.count())
+			rc.set(false, nil)
+			_, err = v.Verify(context.Background(), tok)
+			require.NoError(t, err)
+		})
+	}
+}
+
+// vtRevoker answers what it is told and counts the questions.
+type vtRevoker struct {
+	mu      sync.Mutex
+	n       int
+	revoked bool
+	err     error
+}
+
+func (r *vtRevoker) IsRevoked(context.Context, *Claims) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	return r.revoked, r.err
+}
+
+func (r *vtRevoker) set(revoked bool, err error) {
+	r.mu.Lock()
+	r.revoked, r.err = revoked, err
+	r.mu.Unlock()
+}
+
+func (r *vtRevoker) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+func TestVerifierClaimsDecoded(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	v := vtVerifier(t, StaticKeys(k), clock.Now)
+	tok := vtTok(t, k, map[string]any{
+		"aud": []string{"other", vtAud}, "sid": "s1", "client_id": "c1", "scope": "read write",
+		"roles": []string{"admin", "dev"}, "tenant": "t1", "n": 1.5, "obj": map[string]any{"a": []any{1.0, "b"}},
+		"s\u00fcb": "not sub",
+	})
+	c, err := v.Verify(context.Background(), tok)
+	require.NoError(t, err)
+	require.Equal(t, &Claims{
+		Issuer: vtIss, Subject: "alice", Audience: []string{"other", vtAud},
+		ExpiresAt: vtT0.Add(5 * time.Minute), NotBefore: vtT0, IssuedAt: vtT0, ID: "jti-1",
+		SessionID: "s1", ClientID: "c1", Scope: "read write", Roles: []string{"admin", "dev"},
+		Extra: map[string]any{"tenant": "t1", "n": 1.5, "obj": map[string]any{"a": []any{1.0, "b"}}, "s\u00fcb": "not sub"},
+	}, c)
+	require.True(t, c.HasScope("write"))
+	require.False(t, c.HasScope("wri"))
+	require.Equal(t, time.UTC, c.ExpiresAt.Location())
+	// Registered names never land in Extra, and roles must be strings.
+	c, err = v.Verify(context.Background(), vtTok(t, k, map[string]any{"roles": "admin"}))
+	requireRefused(t, c, err, ErrMalformed)
+	c, err = v.Verify(context.Background(), vtTok(t, k, map[string]any{"sub": 1}))
+	requireRefused(t, c, err, ErrMalformed)
+	c, err = v.Verify(context.Background(), vtTok(t, k, map[string]any{"scope": []string{"a"}}))
+	requireRefused(t, c, err, ErrMalformed)
+}
+
+func TestVerifierCacheBounded(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	v := vtVerifier(t, StaticKeys(k), clock.Now, WithCache(4))
+	for i := 0; i < 20; i++ {
+		_, err := v.Verify(context.Background(), vtTok(t, k, map[string]any{"jti": fmt.Sprint("j", i)}))
+		require.NoError(t, err)
+		require.LessOrEqual(t, v.cache.len(), 4)
+	}
+	require.Equal(t, 4, v.cache.len())
+	// Refused tokens are never cached.
+	_, err := v.Verify(context.Background(), vtTok(t, k, map[string]any{"aud": "other"}))
+	require.ErrorIs(t, err, ErrAudience)
+	require.Equal(t, 4, v.cache.len())
+	// WithCache(0) means no cache.
+	require.Nil(t, vtVerifier(t, StaticKeys(k), clock.Now, WithCache(0)).cache)
+}
+
+// TestVerifierCacheHitSkipsSignature: an entry planted for a token whose
+// signature is wrong answers for it, which shows the hit path does not
+// verify again; and a hit costs fewer allocations than a full check.
+func TestVerifierCacheHitSkipsSignature(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	src := StaticKeys(k)
+	v := vtVerifier(t, src, clock.Now, WithCache(8))
+	tok := vtTok(t, k, nil)
+	c, err := v.Verify(context.Background(), tok)
+	require.NoError(t, err)
+	require.Equal(t, 1, v.cache.len())
+
+	h, p, _ := atkSegs(tok)
+	forged := h + "." + p + "." + vtSeg(make([]byte, 64))
+	_, err = v.Verify(context.Background(), forged)
+	require.ErrorIs(t, err, ErrSignature, "not cached: verified, and refused")
+	key, err := src.VerificationKey(context.Background(), k.id)
+	require.NoError(t, err)
+	v.cache.put(forged, &cacheEntry{claims: *c, key: key, kid: k.id})
+	c2, err := v.Verify(context.Background(), forged)
+	require.NoError(t, err, "a cache hit does not check the signature again")
+	require.Equal(t, c, c2)
+
+	uncached := vtVerifier(t, src, clock.Now)
+	full := testing.AllocsPerRun(20, func() { _, _ = uncached.Verify(context.Background(), tok) })
+	hit := testing.AllocsPerRun(20, func() { _, _ = v.Verify(context.Background(), tok) })
+	require.Less(t, hit, full, "a hit allocates less than a verification")
+}
+
+func TestVerifierCacheExpiresWithToken(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	v := vtVerifier(t, StaticKeys(k), clock.Now, WithCache(8))
+	tok := vtTok(t, k, nil) // exp = vtT0 + 5 min
+	_, err := v.Verify(context.Background(), tok)
+	require.NoError(t, err)
+	clock.Add(5*time.Minute + 29*time.Second)
+	_, err = v.Verify(context.Background(), tok)
+	require.NoError(t, err, "within the leeway")
+	clock.Add(time.Second)
+	c, err := v.Verify(context.Background(), tok)
+	requireRefused(t, c, err, ErrExpired)
+	// Going back in time (a clock step) does not make a cached token valid
+	// before its nbf either.
+	clock.Add(-time.Hour)
+	c, err = v.Verify(context.Background(), tok)
+	requireRefused(t, c, err, ErrNotYetValid)
+}
+
+func TestVerifierCacheFlushedOnRetire(t *testing.T) {
+	clock := newVTClock(vtT0)
+	old, next := vtKey(t, ES256, 0), vtKey(t, ES256, 1)
+	ks, err := NewKeySet(old)
+	require.NoError(t, err)
+	v := vtVerifier(t, ks, clock.Now, WithCache(8))
+	is := vtIssuer(t, ks, clock.Now)
+	oldTok, err := is.Issue(context.Background(), Claims{Subject: "alice"})
+	require.NoError(t, err)
+	_, err = v.Verify(context.Background(), oldTok.Raw)
+	require.NoError(t, err)
+	require.NoError(t, ks.Rotate(next))
+	newTok, err := is.Issue(context.Background(), Claims{Subject: "bob"})
+	require.NoError(t, err)
+	_, err = v.Verify(context.Background(), newTok.Raw)
+	require.NoError(t, err)
+	_, err = v.Verify(context.Background(), oldTok.Raw)
+	require.NoError(t, err, "rotation alone keeps the old key verifying")
+	require.Equal(t, 2, v.cache.len())
+
+	require.NoError(t, ks.Retire(old.id))
+	c, err := v.Verify(context.Background(), oldTok.Raw)
+	requireRefused(t, c, err, ErrUnknownKey)
+	require.Equal(t, 1, v.cache.len(), "the retired key's entry is dropped")
+	c, err = v.Verify(context.Background(), newTok.Raw)
+	require.NoError(t, err)
+	require.Equal(t, "bob", c.Subject)
+}
+
+func TestVerifierCacheCannotBePoisoned(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	v := vtVerifier(t, StaticKeys(k), clock.Now, WithCache(8))
+	tok := vtTok(t, k, map[string]any{
+		"aud": []string{vtAud, "other"}, "roles": []string{"user"},
+		"obj": map[string]any{"level": "low", "list": []any{"a"}},
+	})
+	for i := 0; i < 3; i++ {
+		c, err := v.Verify(context.Background(), tok)
+		require.NoError(t, err)
+		require.Equal(t, []string{vtAud, "other"}, c.Audience, "round %d", i)
+		require.Equal(t, []string{"user"}, c.Roles)
+		require.Equal(t, map[string]any{"level": "low", "list": []any{"a"}}, c.Extra["obj"])
+		require.Equal(t, "alice", c.Subject)
+		// The caller scribbles over everything it was given.
+		c.Audience[0] = "evil"
+		c.Audience = append(c.Audience, "more")
+		c.Roles[0] = "admin"
+		c.Subject = "mallory"
+		obj := c.Extra["obj"].(map[string]any)
+		obj["level"] = "root"
+		obj["list"].([]any)[0] = "z"
+		c.Extra["admin"] = true
+	}
+}
+
+func TestVerifierCacheConcurrent(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	v := vtVerifier(t, StaticKeys(k), clock.Now, WithCache(8))
+	toks := make([]string, 16)
+	for i := range toks {
+		toks[i] = vtTok(t, k, map[string]any{"jti": fmt.Sprint("j", i)})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				n := (g + i) % len(toks)
+				c, err := v.Verify(context.Background(), toks[n])
+				if err != nil || c.ID != fmt.Sprint("j", n) {
+					errs <- fmt.Errorf("token %d: %v", n, err)
+					return
+				}
+				c.Audience[0] = "scribble"
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	require.LessOrEqual(t, v.cache.len(), 8)
+}
