@@ -442,6 +442,10 @@ func (r *RemoteKeys) fetch(ctx context.Context) error {
 	if int64(len(body)) > r.cfg.maxBody {
 		return fmt.Errorf("%w: JWK Set over %d bytes", ErrKeySource, r.cfg.maxBody)
 	}
+	if err := ctx.Err(); err != nil {
+		// net/http can hand over a response that raced the deadline.
+		return fmt.Errorf("%w: fetching the JWK Set: %w", ErrKeySource, err)
+	}
 	m, err := r.parse(body, old)
 	if err != nil {
 		return err
