@@ -7,7 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/credence-go/credence/jwt"
 )
@@ -161,6 +164,87 @@ func BenchmarkIssue(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkInterleaved times each contender and the raw primitive
+// alternately inside one loop, so that both see the same load on a shared
+// machine. It reports medians over the iterations, which a preempted
+// iteration does not move: the contender's ns/op, the raw primitive's
+// raw-ns/op, and x-raw, the median of the per-iteration ratios.
+// Allocations are in BenchmarkVerify and BenchmarkIssue (here they would
+// mix both).
+func BenchmarkInterleaved(b *testing.B) {
+	for _, alg := range benchAlgs {
+		f := getFixture(b, alg)
+		raw := f.token.Raw
+		verify, sign := rawVerify(f), rawSign(f)
+		contenders := []struct {
+			name     string
+			baseline func() error
+			run      func() error
+		}{
+			{"verify/credence", okErr(verify), func() error { _, err := f.verifier.Verify(ctx, raw); return err }},
+			{"verify/golang-jwt", okErr(verify), func() error { _, err := f.gVerify(raw); return err }},
+			{"verify/go-jose", okErr(verify), func() error { _, err := f.joseVerify(raw); return err }},
+			{"issue/credence", sign, func() error {
+				_, err := f.issuer.Issue(ctx, jwt.Claims{Subject: "user-1234", Scope: "read write"})
+				return err
+			}},
+		}
+		for _, c := range contenders {
+			b.Run(string(alg)+"/"+c.name, func(b *testing.B) {
+				var base, cont []float64
+				i := 0
+				for b.Loop() {
+					// Alternate the order so that neither always runs
+					// with the other's warm caches.
+					first, second := c.baseline, c.run
+					if i%2 == 1 {
+						first, second = c.run, c.baseline
+					}
+					t0 := time.Now()
+					err1 := first()
+					t1 := time.Now()
+					err2 := second()
+					t2 := time.Now()
+					if err1 != nil || err2 != nil {
+						b.Fatal(err1, err2)
+					}
+					d1, d2 := float64(t1.Sub(t0)), float64(t2.Sub(t1))
+					if i%2 == 1 {
+						d1, d2 = d2, d1
+					}
+					base, cont = append(base, d1), append(cont, d2)
+					i++
+				}
+				ratios := make([]float64, len(base))
+				for j := range base {
+					ratios[j] = cont[j] / base[j]
+				}
+				b.ReportMetric(medianOf(cont), "ns/op")
+				b.ReportMetric(medianOf(base), "raw-ns/op")
+				b.ReportMetric(medianOf(ratios), "x-raw")
+			})
+		}
+	}
+}
+
+func medianOf(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func okErr(check func() bool) func() error {
+	return func() error {
+		if !check() {
+			return errors.New("raw verify failed")
+		}
+		return nil
 	}
 }
 

@@ -4,6 +4,15 @@
 // of its baseline: the sibling sub-benchmark named "raw" (for example
 // Verify/ES256/credence against Verify/ES256/raw).
 //
+// On a shared machine the load drifts during a run, so it also prints the
+// median of paired ratios. For a benchmark that reports an "x-raw" metric
+// (the interleaved benchmarks, which time the contender and the raw
+// primitive alternately in the same loop) that is the median of x-raw, and
+// the baseline time is its "raw-ns/op" metric. Otherwise the i-th result is
+// divided by the i-th result of the baseline: with -count N, go test runs
+// every sub-benchmark of a benchmark function once per round, so the two
+// were measured seconds apart, under about the same load.
+//
 //	go test -run '^$' -bench . -benchmem -count 6 -benchtime 0.3s | go run ./cmd/ratios
 package main
 
@@ -36,11 +45,13 @@ func main() {
 
 // result gathers every run of one benchmark.
 type result struct {
-	name          string // without "Benchmark" and the -GOMAXPROCS suffix
-	ns, bytes, al []float64
+	name    string // without "Benchmark" and the -GOMAXPROCS suffix
+	metrics map[string][]float64
 }
 
-var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([0-9.e+]+) ns/op(?:\s+([0-9.]+) B/op)?(?:\s+([0-9.]+) allocs/op)?`)
+func (r *result) get(unit string) []float64 { return r.metrics[unit] }
+
+var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+((?:\s+[0-9.e+-]+ \S+)+)\s*$`)
 
 // parse collects results in the order benchmarks first appear.
 func parse(r io.Reader) ([]*result, error) {
@@ -52,24 +63,22 @@ func parse(r io.Reader) ([]*result, error) {
 		if m == nil {
 			continue
 		}
+		fields := strings.Fields(m[2])
+		if len(fields)%2 != 0 {
+			continue
+		}
 		res := byName[m[1]]
 		if res == nil {
-			res = &result{name: m[1]}
+			res = &result{name: m[1], metrics: map[string][]float64{}}
 			byName[m[1]] = res
 			out = append(out, res)
 		}
-		ns, err := strconv.ParseFloat(m[2], 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m[1], err)
-		}
-		res.ns = append(res.ns, ns)
-		if m[3] != "" {
-			v, _ := strconv.ParseFloat(m[3], 64)
-			res.bytes = append(res.bytes, v)
-		}
-		if m[4] != "" {
-			v, _ := strconv.ParseFloat(m[4], 64)
-			res.al = append(res.al, v)
+		for i := 0; i < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", m[1], err)
+			}
+			res.metrics[fields[i+1]] = append(res.metrics[fields[i+1]], v)
 		}
 	}
 	return out, sc.Err()
@@ -99,20 +108,44 @@ func baseline(name, base string) string {
 }
 
 func write(w io.Writer, res []*result, base string) {
-	med := map[string]float64{}
+	byName := map[string]*result{}
 	for _, r := range res {
-		med[r.name] = median(r.ns)
+		byName[r.name] = r
 	}
-	fmt.Fprintln(w, "| benchmark | runs | median time/op | × raw | B/op | allocs/op |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| benchmark | runs | median time/op | × raw (medians) | × raw (paired) | B/op | allocs/op |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range res {
-		ratio := "—"
-		if b, ok := med[baseline(r.name, base)]; ok && b > 0 {
-			ratio = formatRatio(med[r.name] / b)
+		ns := median(r.get("ns/op"))
+		ratio, paired := "—", "—"
+		if x := r.get("x-raw"); len(x) > 0 {
+			if b := median(r.get("raw-ns/op")); b > 0 {
+				ratio = formatRatio(ns / b)
+			}
+			paired = formatRatio(median(x))
+		} else if b := byName[baseline(r.name, base)]; b != nil && median(b.get("ns/op")) > 0 {
+			ratio = formatRatio(ns / median(b.get("ns/op")))
+			if p := pairedRatios(r.get("ns/op"), b.get("ns/op")); len(p) > 0 {
+				paired = formatRatio(median(p))
+			}
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n",
-			r.name, len(r.ns), formatTime(med[r.name]), ratio, formatCount(median(r.bytes)), formatCount(median(r.al)))
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n",
+			r.name, len(r.get("ns/op")), formatTime(ns), ratio, paired, formatCount(median(r.get("B/op"))), formatCount(median(r.get("allocs/op"))))
 	}
+}
+
+// pairedRatios divides the i-th run by the i-th baseline run. It returns
+// nothing when the counts differ: the runs cannot be paired.
+func pairedRatios(xs, base []float64) []float64 {
+	if len(xs) != len(base) {
+		return nil
+	}
+	out := make([]float64, 0, len(xs))
+	for i, x := range xs {
+		if base[i] > 0 {
+			out = append(out, x/base[i])
+		}
+	}
+	return out
 }
 
 func formatTime(ns float64) string {
