@@ -2,9 +2,11 @@
 // Redis Cluster (any redis.UniversalClient).
 //
 // Every key of one user carries the user's routing tag as its hash tag, so
-// each operation touches one slot and runs as one Lua script with all its
-// keys declared: Create enforces the session limit atomically, Validate
-// (Get) is one round trip, revocation takes effect in one script. No
+// each operation touches one slot, and each state change is one Lua script
+// with all its keys declared: Create enforces the session limit atomically,
+// revocation takes effect in one script. Validate (Get) is one round trip: a
+// pipeline of two plain reads on that slot, with no write while the session
+// was touched within the Manager's touch interval. No
 // operation scans the keyspace; a per-user index (a hash of session ID to
 // expiry) serves List and DeleteUser and is pruned lazily. Validity is
 // decided from the caller's clock; Redis TTLs only collect garbage.

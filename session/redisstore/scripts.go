@@ -84,16 +84,6 @@ for i = 1, #evicted do out[#out+1] = evicted[i] end
 return out
 `)
 
-// getScript: KEYS rec, meta. ARGV sid. Returns the record's HGETALL, or nil
-// when the session is not in the index. Read-only: expiry is judged by the
-// caller from the record's fields.
-var getScript = redis.NewScript(`
-if not redis.call('HGET', KEYS[2], ARGV[1]) then return false end
-local r = redis.call('HGETALL', KEYS[1])
-if #r == 0 then return false end
-return r
-`)
-
 // touchScript: KEYS rec, meta. ARGV sid, now, ls, ie, ip, ua, cc, su, grace.
 // Returns 1, or 0 when the session is not live.
 var touchScript = redis.NewScript(luaLive + `
