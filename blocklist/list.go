@@ -26,6 +26,8 @@ type List struct {
 	tabs  [3]*table       // per kind: a large jti table must not slow sid/sub lookups
 
 	lastContact atomic.Int64 // UnixNano by o.now of the last store contact; 0 = never
+	coarse      bool         // IsRevoked reads cachedNow instead of o.now
+	cachedNow   atomic.Int64 // UnixNano by o.now, refreshed every tick
 	closed      atomic.Bool
 	staleLogged atomic.Bool
 
@@ -36,7 +38,8 @@ type List struct {
 	outbox   map[entryKey]Entry
 
 	cancel    context.CancelFunc
-	done      chan struct{}
+	done      chan struct{} // closed when follow returns
+	ticking   chan struct{} // closed when tick returns; nil without a ticker
 	closeOnce sync.Once
 }
 
@@ -64,6 +67,7 @@ func New(store Store, opts ...Option) (*List, error) {
 	l := &List{
 		store:  store,
 		o:      o,
+		coarse: !o.clockSet,
 		wait:   min(max(o.staleness/5, 10*time.Millisecond), time.Second),
 		outbox: make(map[entryKey]Entry),
 		done:   make(chan struct{}),
@@ -79,7 +83,12 @@ func New(store Store, opts ...Option) (*List, error) {
 		return nil, fmt.Errorf("blocklist: first snapshot: %w", asUnavailable(err))
 	}
 	ctx, l.cancel = context.WithCancel(context.Background())
-	go l.follow(ctx, cur)
+	go l.follow(ctx, cur, o.now())
+	if l.coarse {
+		l.cachedNow.Store(o.now().UnixNano())
+		l.ticking = make(chan struct{})
+		go l.tick(ctx)
+	}
 	return l, nil
 }
 
@@ -180,11 +189,11 @@ func (l *List) IsRevoked(_ context.Context, c *jwt.Claims) (bool, error) {
 	if c == nil {
 		return false, errNilClaims
 	}
-	now := l.o.now()
-	if err := l.fresh(now); err != nil {
+	ns := l.nowNanos()
+	if err := l.fresh(ns); err != nil {
 		return false, err
 	}
-	sec := clampUnix(now.Unix())
+	sec := clampUnix(floorDiv(ns, int64(time.Second)))
 	if c.ID != "" {
 		if t := l.tabs[KindToken-1]; t.live.Load() > 0 {
 			if v, ok := t.get(l.hash(KindToken, c.ID)); ok {
@@ -215,13 +224,47 @@ func (l *List) IsRevoked(_ context.Context, c *jwt.Claims) (bool, error) {
 	return false, nil
 }
 
-// fresh returns nil when the replica may answer at now.
-func (l *List) fresh(now time.Time) error {
+// nowNanos is the current time for IsRevoked, in Unix nanoseconds.
+func (l *List) nowNanos() int64 {
+	if l.coarse {
+		return l.cachedNow.Load()
+	}
+	return l.o.now().UnixNano()
+}
+
+// tick refreshes cachedNow until ctx is done.
+func (l *List) tick(ctx context.Context) {
+	defer close(l.ticking)
+	t := time.NewTicker(clockTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			l.cachedNow.Store(l.o.now().UnixNano())
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// clockTick is how often the default clock is read for IsRevoked.
+const clockTick = 10 * time.Millisecond
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// fresh returns nil when the replica may answer at now (Unix nanoseconds).
+func (l *List) fresh(now int64) error {
 	if l.closed.Load() {
 		return ErrClosed
 	}
 	last := l.lastContact.Load()
-	age := time.Duration(now.UnixNano() - last)
+	age := time.Duration(now - last)
 	if last != 0 && age <= l.o.staleness {
 		return nil
 	}
@@ -247,6 +290,9 @@ func (l *List) Close() error {
 		l.closed.Store(true)
 		l.cancel()
 		<-l.done
+		if l.ticking != nil {
+			<-l.ticking
+		}
 	})
 	return nil
 }
@@ -255,9 +301,13 @@ func (l *List) hash(k Kind, id string) uint64 {
 	return fixHash(maphash.String(l.seeds[k-1], id))
 }
 
-// apply merges e into the replica.
+// apply merges e into the replica, unless it has already expired.
 func (l *List) apply(e Entry, now time.Time) {
-	l.tabs[e.Kind-1].merge(l.hash(e.Kind, e.ID), clampUnix(ceilUnix(e.ExpiresAt)), wmUnix(e.Watermark), clampUnix(now.Unix()))
+	exp, sec := clampUnix(ceilUnix(e.ExpiresAt)), clampUnix(now.Unix())
+	if exp <= sec {
+		return
+	}
+	l.tabs[e.Kind-1].merge(l.hash(e.Kind, e.ID), exp, wmUnix(e.Watermark), sec)
 }
 
 func wmUnix(t time.Time) uint32 {

@@ -14,12 +14,11 @@ const sweepEvery = time.Minute
 
 // follow keeps the replica up to date: it follows the change feed from cur
 // and takes a new snapshot after any gap or error, until ctx is done.
-func (l *List) follow(ctx context.Context, cur Cursor) {
+func (l *List) follow(ctx context.Context, cur Cursor, lastSweep time.Time) {
 	defer close(l.done)
 	log := l.o.logger
 	needSync := false
 	backoff := time.Duration(0)
-	lastSweep := l.o.now()
 	for ctx.Err() == nil {
 		if needSync {
 			next, err := l.resync(ctx, cur)

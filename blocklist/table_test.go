@@ -1,0 +1,119 @@
+package blocklist
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestTableMergeGetExpireAndResize(t *testing.T) {
+	tab := newTable()
+	const n = 10_000
+	for i := range n {
+		tab.merge(fixHash(uint64(i)*0x9E3779B97F4A7C15), uint32(100+i%2), 0, 50)
+	}
+	assert.EqualValues(t, n, tab.live.Load())
+	assert.LessOrEqual(t, n*4, len(tab.cur.Load().s)*3, "grown to keep the load factor at or under three quarters")
+	for i := range n {
+		v, ok := tab.get(fixHash(uint64(i) * 0x9E3779B97F4A7C15))
+		require.True(t, ok)
+		exp, _ := unpack(v)
+		require.EqualValues(t, 100+i%2, exp)
+	}
+	_, ok := tab.get(fixHash(12345))
+	assert.False(t, ok)
+
+	tab.expire(100) // half expire at 100
+	assert.EqualValues(t, n/2, tab.live.Load())
+	tab.expire(101)
+	assert.Zero(t, tab.live.Load())
+	assert.Equal(t, minSlots, len(tab.cur.Load().s), "an empty table shrinks")
+	_, ok = tab.get(fixHash(0))
+	assert.False(t, ok)
+}
+
+func TestTableMergeTakesMaxOnlyOfALiveValue(t *testing.T) {
+	tab := newTable()
+	tab.merge(7, 100, 50, 10)
+	tab.merge(7, 90, 40, 10)
+	v, _ := tab.get(7)
+	exp, wm := unpack(v)
+	assert.EqualValues(t, 100, exp)
+	assert.EqualValues(t, 50, wm)
+	tab.merge(7, 200, 10, 150) // the old value expired at 100: replaced, not merged
+	v, _ = tab.get(7)
+	exp, wm = unpack(v)
+	assert.EqualValues(t, 200, exp)
+	assert.EqualValues(t, 10, wm)
+}
+
+func TestTableReservedKeysAreRemapped(t *testing.T) {
+	assert.EqualValues(t, 2, fixHash(0))
+	assert.EqualValues(t, 3, fixHash(1))
+	assert.EqualValues(t, 5, fixHash(5))
+}
+
+func TestTableConcurrentReadersDuringResizeAndSweep(t *testing.T) {
+	tab := newTable()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	// Keys 2..1001 are present from the start and never expire: readers must
+	// always find them, whatever the writers do meanwhile.
+	for k := uint64(2); k < 1002; k++ {
+		tab.merge(k, 1<<31, 0, 0)
+	}
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for k := uint64(2); k < 1002; k++ {
+					if _, ok := tab.get(k); !ok {
+						t.Errorf("key %d vanished", k)
+						return
+					}
+				}
+				runtime.Gosched()
+			}
+		})
+	}
+	for round := range 5 {
+		for k := uint64(10_000); k < 15_000; k++ {
+			tab.merge(k, uint32(10+round), 0, uint32(round))
+		}
+		tab.expire(uint32(10 + round))
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestSweepFreesExpiredEntries(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	l, err := New(NewMemoryStore(), WithClock(clock), WithLeeway(0))
+	require.NoError(t, err)
+	defer l.Close()
+	ctx := context.Background()
+	for i := range 100 {
+		require.NoError(t, l.RevokeToken(ctx, fmt.Sprint("j", i), now.Add(time.Minute)))
+	}
+	require.EqualValues(t, 100, l.tabs[KindToken-1].live.Load())
+	mu.Lock()
+	now = now.Add(2 * sweepEvery)
+	mu.Unlock()
+	require.Eventually(t, func() bool { return l.tabs[KindToken-1].live.Load() == 0 }, 10*time.Second, time.Millisecond,
+		"expired entries leave the replica's memory")
+	l.outboxMu.Lock()
+	assert.Empty(t, l.outbox, "and the outbox")
+	l.outboxMu.Unlock()
+}
