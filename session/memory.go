@@ -11,8 +11,10 @@ import (
 
 // MemoryStore is an in-process Store for tests, examples and single-instance
 // programs. One mutex makes each method atomic, the counterpart of one Lua
-// script in Redis. Expired sessions are dropped lazily: a user's during that
-// user's next write, any user's when their record is next read.
+// script in Redis. Expired sessions are dropped lazily, with no goroutine to
+// stop: a user's during that user's next write, any session when it is next
+// read, and a few sessions picked at random on every Create, so that users
+// who never come back do not accumulate.
 type MemoryStore struct {
 	mu     sync.Mutex
 	byID   map[string]*Record
@@ -76,6 +78,7 @@ func (s *MemoryStore) Create(ctx context.Context, now time.Time, rec Record, lim
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.sweep(now, sweepPerCreate)
 	live := s.live(now, rec.UserID)
 	var evicted []string
 	if limit.Max > 0 && len(live) >= limit.Max {
@@ -109,6 +112,32 @@ func (s *MemoryStore) get(now time.Time, id string, expiredErr error) (*Record, 
 		return nil, expiredErr
 	}
 	return r, nil
+}
+
+// sweepPerCreate bounds the extra work of one Create; at two or more per
+// Create, the expired sessions of absent users stay a bounded fraction.
+const sweepPerCreate = 4
+
+// sweep drops expired sessions among up to n picked by map iteration, which
+// starts at a random place; the caller holds mu.
+func (s *MemoryStore) sweep(now time.Time, n int) {
+	for id, r := range s.byID {
+		if n == 0 {
+			return
+		}
+		n--
+		if !now.Before(r.Expiry()) {
+			s.remove(id)
+		}
+	}
+}
+
+// Len returns how many sessions the store holds, expired ones not yet
+// collected included.
+func (s *MemoryStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byID)
 }
 
 // Get implements Store.
