@@ -47,13 +47,17 @@ func Example() {
 
 func ExampleWithMaxSessions() {
 	ctx := context.Background()
+	clock := sessiontest.NewClock(time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC))
 	m, _ := session.NewManager(session.NewMemoryStore(),
+		session.WithClock(clock.Now),
 		session.WithMaxSessions(2, session.EvictOldest),
 		session.WithEvents(func(_ context.Context, e session.Event) { fmt.Println("event:", e.Type) }))
 	var c session.ClientInfo
-	_, first, _ := m.Create(ctx, "alice", c)
-	_, _, _ = m.Create(ctx, "alice", c)
-	_, _, _ = m.Create(ctx, "alice", c) // evicts the oldest
+	_, first, _ := m.Create(ctx, "alice", c) // on a phone
+	clock.Advance(time.Minute)
+	_, _, _ = m.Create(ctx, "alice", c) // on a laptop
+	clock.Advance(time.Minute)
+	_, _, _ = m.Create(ctx, "alice", c) // on a tablet: evicts the phone's session
 	_, err := m.Validate(ctx, first, c)
 	list, _ := m.List(ctx, "alice")
 	fmt.Println(err, len(list))
