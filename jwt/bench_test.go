@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,6 +221,65 @@ func BenchmarkIssue(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkInterleaved runs Verify (or Issue) and the raw primitive
+// alternately in one loop and reports medians over the iterations: ns/op
+// of the package, raw-ns/op of the primitive and x-raw, the median of the
+// per-iteration ratios. Unlike two separate benchmarks, both halves see
+// the same load, so the ratio holds on a busy machine.
+func BenchmarkInterleaved(b *testing.B) {
+	ctx := context.Background()
+	claims := jwt.Claims{Subject: "user-1234", Scope: "read write"}
+	for _, alg := range benchAlgs {
+		f := benchSetup(b, alg)
+		verify := func() error { _, err := f.verifier.Verify(ctx, f.raw); return err }
+		rawVerify := func() error {
+			if !f.rawVerify() {
+				return errors.New("raw verify failed")
+			}
+			return nil
+		}
+		issue := func() error { _, err := f.issuer.Issue(ctx, claims); return err }
+		b.Run(string(alg)+"/verify", func(b *testing.B) { interleave(b, rawVerify, verify) })
+		b.Run(string(alg)+"/issue", func(b *testing.B) { interleave(b, f.rawSign, issue) })
+	}
+}
+
+func interleave(b *testing.B, raw, run func() error) {
+	var base, cont, ratio []float64
+	i := 0
+	for b.Loop() {
+		first, second := raw, run
+		if i%2 == 1 {
+			first, second = run, raw
+		}
+		t0 := time.Now()
+		err1 := first()
+		t1 := time.Now()
+		err2 := second()
+		t2 := time.Now()
+		if err1 != nil || err2 != nil {
+			b.Fatal(err1, err2)
+		}
+		dr, dc := float64(t1.Sub(t0)), float64(t2.Sub(t1))
+		if i%2 == 1 {
+			dr, dc = dc, dr
+		}
+		base, cont, ratio = append(base, dr), append(cont, dc), append(ratio, dc/dr)
+		i++
+	}
+	b.ReportMetric(benchMedian(cont), "ns/op")
+	b.ReportMetric(benchMedian(base), "raw-ns/op")
+	b.ReportMetric(benchMedian(ratio), "x-raw")
+}
+
+func benchMedian(xs []float64) float64 {
+	slices.Sort(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }
 
 // hostileInputs are tokens an attacker can send for free. Each must be

@@ -117,7 +117,10 @@ func write(w io.Writer, res []*result, base string) {
 	for _, r := range res {
 		ns := median(r.get("ns/op"))
 		ratio, paired := "—", "—"
+		bytes, allocs := median(r.get("B/op")), median(r.get("allocs/op"))
 		if x := r.get("x-raw"); len(x) > 0 {
+			// Allocations of an interleaved benchmark mix both contenders.
+			bytes, allocs = -1, -1
 			if b := median(r.get("raw-ns/op")); b > 0 {
 				ratio = formatRatio(ns / b)
 			}
@@ -129,7 +132,7 @@ func write(w io.Writer, res []*result, base string) {
 			}
 		}
 		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n",
-			r.name, len(r.get("ns/op")), formatTime(ns), ratio, paired, formatCount(median(r.get("B/op"))), formatCount(median(r.get("allocs/op"))))
+			r.name, len(r.get("ns/op")), formatTime(ns), ratio, paired, formatCount(bytes), formatCount(allocs))
 	}
 }
 

@@ -64,7 +64,7 @@ func TestBaseline(t *testing.T) {
 
 func TestInterleavedMetric(t *testing.T) {
 	res, err := parse(strings.NewReader(`
-BenchmarkInterleaved/ES256/credence-2   	     200	     110 ns/op	       100.0 raw-ns/op	         1.20 x-raw
+BenchmarkInterleaved/ES256/credence-2   	     200	     110 ns/op	       100.0 raw-ns/op	         1.20 x-raw	  10 B/op	 1 allocs/op
 BenchmarkInterleaved/ES256/credence-2   	     200	     220 ns/op	       200.0 raw-ns/op	         1.05 x-raw
 BenchmarkInterleaved/ES256/credence-2   	     200	     330 ns/op	       300.0 raw-ns/op	         1.10 x-raw
 `))
