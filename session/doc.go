@@ -31,8 +31,9 @@
 //
 // Login sets a "__Host-session" cookie (Secure, HttpOnly, SameSite=Lax,
 // Path=/), Middleware loads the session into the request context,
-// Require and RequireRecentAuth guard routes, and Logout expires the cookie
-// with Clear-Site-Data.
+// Require and RequireRecentAuth guard routes, RenewCookie and
+// ReauthenticateCookie swap the cookie's secret after a privilege change or
+// a passed step-up, and Logout expires the cookie with Clear-Site-Data.
 //
 // # JWTs
 //

@@ -67,6 +67,9 @@ func (m *Manager) tokenFrom(r *http.Request) (string, bool) {
 // Call it after the credentials have been checked.
 func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string) (*Session, error) {
 	ctx := r.Context()
+	if err := checkUserID(userID); err != nil {
+		return nil, err
+	}
 	if err := m.endByToken(ctx, r, "login"); err != nil {
 		return nil, err
 	}
@@ -76,6 +79,33 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string) (
 	}
 	m.setCookie(w, token)
 	return s, nil
+}
+
+// RenewCookie is Renew for the request's cookie: the session gets a new
+// secret and the response a new cookie (with Cache-Control: no-store). Call
+// it when the user's privileges change within a session.
+func (m *Manager) RenewCookie(w http.ResponseWriter, r *http.Request) error {
+	return m.rekeyCookie(w, r, false)
+}
+
+// ReauthenticateCookie is Reauthenticate for the request's cookie: call it
+// once the user has proved their identity again (password, second factor);
+// the response carries the new cookie.
+func (m *Manager) ReauthenticateCookie(w http.ResponseWriter, r *http.Request) error {
+	return m.rekeyCookie(w, r, true)
+}
+
+func (m *Manager) rekeyCookie(w http.ResponseWriter, r *http.Request, reauth bool) error {
+	token, ok := m.tokenFrom(r)
+	if !ok {
+		return ErrNotFound
+	}
+	token, err := m.rekey(r.Context(), token, reauth)
+	if err != nil {
+		return err
+	}
+	m.setCookie(w, token)
+	return nil
 }
 
 // Logout ends the request's session (and its access tokens, with a Revoker)

@@ -35,6 +35,17 @@ func app(f *fixture) http.Handler {
 	mux.Handle("POST /pay", f.m.RequireRecentAuth(5*time.Minute)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "paid")
 	})))
+	mux.HandleFunc("POST /reauth", func(w http.ResponseWriter, r *http.Request) {
+		// A real handler checks the password or second factor first.
+		if err := f.m.ReauthenticateCookie(w, r); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+		}
+	})
+	mux.HandleFunc("POST /promote", func(w http.ResponseWriter, r *http.Request) {
+		if err := f.m.RenewCookie(w, r); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+		}
+	})
 	mux.HandleFunc("GET /public", func(w http.ResponseWriter, r *http.Request) {
 		_, ok := session.FromContext(r.Context())
 		fmt.Fprint(w, ok)
@@ -247,4 +258,35 @@ func TestClientInfoFromRequest(t *testing.T) {
 	ci := session.ClientInfoFromRequest(r)
 	require.False(t, ci.IP.IsValid())
 	require.Len(t, ci.UserAgent, 512, "bounded")
+}
+
+func TestRenewAndReauthenticateCookie(t *testing.T) {
+	f := newFixture(t)
+	h := app(f)
+	c := sessionCookie(t, do(t, h, "POST", "/login?user=alice", nil, home))
+	res := do(t, h, "POST", "/promote", c, home)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	renewed := sessionCookie(t, res)
+	require.Equal(t, c.Value[:48], renewed.Value[:48], "same session")
+	require.NotEqual(t, c.Value, renewed.Value, "new secret")
+	require.True(t, renewed.Secure && renewed.HttpOnly)
+	require.Equal(t, http.StatusUnauthorized, do(t, h, "GET", "/me", c, home).StatusCode)
+	require.Equal(t, http.StatusOK, do(t, h, "GET", "/me", renewed, home).StatusCode)
+
+	f.clock.Advance(6 * time.Minute)
+	require.Equal(t, http.StatusForbidden, do(t, h, "POST", "/pay", renewed, home).StatusCode)
+	res = do(t, h, "POST", "/reauth", renewed, home)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	fresh := sessionCookie(t, res)
+	require.Equal(t, http.StatusOK, do(t, h, "POST", "/pay", fresh, home).StatusCode)
+	require.Equal(t, http.StatusUnauthorized, do(t, h, "POST", "/reauth", renewed, home).StatusCode)
+	require.Equal(t, http.StatusUnauthorized, do(t, h, "POST", "/reauth", nil, home).StatusCode)
+
+	// Login with an invalid user ID fails before touching the current session.
+	r := httptest.NewRequest("POST", "/", nil)
+	r.AddCookie(fresh)
+	_, err := f.m.Login(httptest.NewRecorder(), r, "")
+	require.ErrorIs(t, err, session.ErrInvalidInput)
+	require.Equal(t, http.StatusOK, do(t, h, "GET", "/me", fresh, home).StatusCode)
 }
