@@ -54,11 +54,16 @@ func TestWithRealJWTAndBlocklist(t *testing.T) {
 	assert.Equal(t, []string{"admin"}, c1.Roles)
 	assert.Equal(t, "read", c1.Scope)
 	assert.NotEqual(t, c.ID, c1.ID, "a fresh jti per access token")
+	_, err = verifier.Verify(ctx, p0.AccessToken)
+	require.NoError(t, err, "before the reuse, the family's access tokens verify")
 
 	_, err = rot.Refresh(ctx, p0.RefreshToken)
 	require.ErrorIs(t, err, rotation.ErrReused)
-	_, err = verifier.Verify(ctx, p1.AccessToken)
-	require.ErrorIs(t, err, jwt.ErrRevoked, "the family's outstanding access tokens die with it")
+	for _, at := range []string{p0.AccessToken, p1.AccessToken} {
+		_, err = verifier.Verify(ctx, at)
+		require.ErrorIs(t, err, jwt.ErrRevoked, "the family's outstanding access tokens die with it")
+		assert.NotContains(t, err.Error(), "stale")
+	}
 
 	// An explicit session id is the sid instead.
 	p, err := rot.Issue(ctx, jwt.Claims{Subject: "alice", SessionID: "browser-42"})
