@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/credence-go/credence/jwt"
 )
 
 func TestTableMergeGetExpireAndResize(t *testing.T) {
@@ -116,4 +118,29 @@ func TestSweepFreesExpiredEntries(t *testing.T) {
 	l.outboxMu.Lock()
 	assert.Empty(t, l.outbox, "and the outbox")
 	l.outboxMu.Unlock()
+}
+
+func TestDefaultClockIsReadByTheTicker(t *testing.T) {
+	// The default clock path: IsRevoked reads the time cached by the
+	// ticker, here fed from a fake clock through the same code.
+	var mu sync.Mutex
+	now := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	l, err := New(NewMemoryStore(), func(o *options) error { o.now = clock; return nil }, WithLeeway(0), WithStalenessBound(time.Hour))
+	require.NoError(t, err)
+	defer l.Close()
+	require.True(t, l.coarse)
+	ctx := context.Background()
+	require.NoError(t, l.RevokeToken(ctx, "j", now.Add(time.Minute)))
+	c := &jwt.Claims{ID: "j"}
+	r, err := l.IsRevoked(ctx, c)
+	require.NoError(t, err)
+	require.True(t, r)
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	require.Eventually(t, func() bool {
+		r, err := l.IsRevoked(ctx, c)
+		return err == nil && !r
+	}, 10*time.Second, time.Millisecond, "the cached time follows the clock within a tick")
 }

@@ -1,0 +1,82 @@
+// Package blocklist revokes access tokens (JWTs) before they expire, without
+// a network round trip on the request path.
+//
+// The one thing to know first: every service instance holds a local replica
+// of the whole live blocklist, so IsRevoked is a memory lookup, and the
+// replica is kept fresh from the store's change feed. If it loses contact
+// with the store for longer than the staleness bound (WithStalenessBound,
+// default 5s) it fails closed: IsRevoked returns ErrStale and a jwt.Verifier
+// wired to it refuses every token until contact is back.
+//
+//	store := blocklist.NewMemoryStore()           // or redisstore.New(rdb)
+//	list, err := blocklist.New(store)
+//	...
+//	verifier, err := jwt.NewVerifier(keys, ..., jwt.WithRevocation(list))
+//	...
+//	err = list.RevokeToken(ctx, claims.ID, claims.ExpiresAt) // logout of one token
+//	err = list.RevokeSession(ctx, sid)                       // a session or refresh-token family
+//	err = list.RevokeSubject(ctx, userID)                    // "log out everywhere"
+//
+// # Three kinds of entry
+//
+// A token is revoked if any of these matches it:
+//
+//   - its jti (RevokeToken), until the token's exp;
+//   - its sid (RevokeSession), for the maximum token lifetime
+//     (WithMaxTokenLifetime, default 15m) after the revocation: every token
+//     of the session, including any minted during that window;
+//   - its subject's watermark (RevokeSubject): every token of the subject
+//     whose iat second is at or before the second of the revocation. iat has
+//     whole-second precision, so a token issued in the same second as the
+//     revocation, even just after it, is revoked too; a token without iat is
+//     always revoked. The watermark lives for the maximum token lifetime.
+//
+// Every entry also lives the leeway (WithLeeway, default 1m) longer, to cover
+// the verifier's own leeway on exp and clock skew. The issuer's clock must not
+// run ahead of the revoker's by more than that for watermarks to catch every
+// earlier token. Entries expire by themselves, in the replica and in the
+// store, so the blocklist stays as small as revocation rate × token lifetime.
+//
+// # The replica
+//
+// New loads a snapshot of the store, then a goroutine follows the change
+// feed (in Redis, a stream written by the same Lua script as the entry). On
+// any error or gap (a trimmed feed, a reconnect, a store that restarted
+// empty) it takes a new snapshot and merges it in. The revoking instance
+// applies its own revocation before RevokeToken returns (read-your-writes);
+// other instances see it within the feed's delay (p99 of a few milliseconds
+// on loopback), and in any case within the staleness bound or they refuse
+// tokens. The guarantee is that a revocation is enforced on every instance
+// within the staleness bound; it is not linearizable.
+//
+// The replica keeps a 64-bit keyed hash of each ID (random seed per List), not
+// the ID itself: about 34 bytes per entry at a million entries, lookups with
+// no lock and no allocation. Two IDs whose hashes collide are both treated as
+// revoked when one is: a false positive (about n/2^64 per lookup), never a
+// false negative, and not steerable by an attacker who does not know the
+// seed.
+//
+// # When the store loses its data
+//
+// A store that comes back empty (Redis restarted without persistence) gets
+// a new epoch; every replica notices and then keeps enforcing every entry it
+// already holds until it expires (it never un-revokes because the source of
+// truth forgot), logs at Error level, reports EventStoreReset, and writes its
+// own instance's revocations back to the store, so replicas started later
+// learn them again. Revocations made by an instance that is no longer running
+// are then held only by the replicas that had seen them: run Redis with AOF
+// persistence where that matters.
+//
+// # Failing open
+//
+// UnsafeFailOpenWhenStale makes a stale replica answer anyway. During a store
+// outage, tokens revoked since it last heard from the store are then
+// accepted. Prefer a longer staleness bound to failing open.
+//
+// # Stores
+//
+// Store is the interface a shared store implements; MemoryStore is one for a
+// single process and tests, blocklist/redisstore one for Redis (single node
+// or Cluster). blocklist/blocklisttest is the conformance suite every Store
+// must pass.
+package blocklist
