@@ -235,6 +235,7 @@ func TestParseKey(t *testing.T) {
 	}
 	pkcs8 := func(k any) []byte { b, err := x509.MarshalPKCS8PrivateKey(k); return pemOf("PRIVATE KEY", b, err) }
 	pkix := func(k any) []byte { b, err := x509.MarshalPKIXPublicKey(k); return pemOf("PUBLIC KEY", b, err) }
+	ecX, ecY := vtXY(t, &ecPriv.PublicKey)
 	sec1, err := x509.MarshalECPrivateKey(ecPriv)
 	require.NoError(t, err)
 	for _, tc := range []struct {
@@ -255,7 +256,7 @@ func TestParseKey(t *testing.T) {
 		{"PKIX Ed25519 public", pkix(edPriv.Public()), EdDSA, false, ""},
 		{"PKCS#1 RSA public", pemOf("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&rsaPriv.PublicKey), nil), RS256, false, ""},
 		{"PEM with surrounding space", append(append([]byte("\n  "), pkix(&ecPriv.PublicKey)...), "\n\n"...), ES256, false, ""},
-		{"JWK EC public with kid", []byte(`{"kty":"EC","crv":"P-256","kid":"mine","x":"` + vtSeg(ecPriv.X.FillBytes(make([]byte, 32))) + `","y":"` + vtSeg(ecPriv.Y.FillBytes(make([]byte, 32))) + `"}`), ES256, false, "mine"},
+		{"JWK EC public with kid", []byte(`{"kty":"EC","crv":"P-256","kid":"mine","x":"` + ecX + `","y":"` + ecY + `"}`), ES256, false, "mine"},
 		{"JWK RSA PS256", []byte(`{"kty":"RSA","alg":"PS256","kid":"r","n":"` + vtSeg(rsaPriv.N.Bytes()) + `","e":"AQAB"}`), PS256, false, "r"},
 		{"JWK oct", []byte(`{"kty":"oct","kid":"h","k":"` + vtSeg(make([]byte, 32)) + `"}`), HS256, true, "h"},
 		{"JWK oct HS512", []byte(`{"kty":"oct","alg":"HS512","k":"` + vtSeg(make([]byte, 64)) + `"}`), HS512, true, "-"},
@@ -285,11 +286,11 @@ func TestParseKey(t *testing.T) {
 		"garbage":             []byte("not a key"),
 		"certificate block":   pemOf("CERTIFICATE", []byte{1, 2, 3}, nil),
 		"broken PKCS#8":       pemOf("PRIVATE KEY", []byte{1, 2, 3}, nil),
-		"JWK use enc":         []byte(`{"kty":"EC","crv":"P-256","use":"enc","x":"` + vtSeg(ecPriv.X.FillBytes(make([]byte, 32))) + `","y":"` + vtSeg(ecPriv.Y.FillBytes(make([]byte, 32))) + `"}`),
-		"JWK key_ops encrypt": []byte(`{"kty":"EC","crv":"P-256","key_ops":["encrypt"],"x":"` + vtSeg(ecPriv.X.FillBytes(make([]byte, 32))) + `","y":"` + vtSeg(ecPriv.Y.FillBytes(make([]byte, 32))) + `"}`),
+		"JWK use enc":         []byte(`{"kty":"EC","crv":"P-256","use":"enc","x":"` + ecX + `","y":"` + ecY + `"}`),
+		"JWK key_ops encrypt": []byte(`{"kty":"EC","crv":"P-256","key_ops":["encrypt"],"x":"` + ecX + `","y":"` + ecY + `"}`),
 		"JWK broken JSON":     []byte(`{"kty":`),
 		"JWK oct too short":   []byte(`{"kty":"oct","k":"` + vtSeg(make([]byte, 16)) + `"}`),
-		"JWK EC with RS256":   []byte(`{"kty":"EC","crv":"P-256","alg":"RS256","x":"` + vtSeg(ecPriv.X.FillBytes(make([]byte, 32))) + `","y":"` + vtSeg(ecPriv.Y.FillBytes(make([]byte, 32))) + `"}`),
+		"JWK EC with RS256":   []byte(`{"kty":"EC","crv":"P-256","alg":"RS256","x":"` + ecX + `","y":"` + ecY + `"}`),
 		"PKCS#1 RSA 1024":     pemOf("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&rsa1024(t).PublicKey), nil),
 		"P-224 key":           pkcs8(p224(t)),
 	} {
@@ -312,6 +313,15 @@ func rsa1024(t testing.TB) *rsa.PrivateKey {
 	require.NoError(t, err)
 	vtRSA1024.Store(k)
 	return k
+}
+
+// vtXY returns the base64url JWK coordinates of an EC public key.
+func vtXY(t testing.TB, pub *ecdsa.PublicKey) (x, y string) {
+	t.Helper()
+	b, err := pub.Bytes() // 0x04 || X || Y
+	require.NoError(t, err)
+	n := (len(b) - 1) / 2
+	return vtSeg(b[1 : 1+n]), vtSeg(b[1+n:])
 }
 
 func p224(t testing.TB) *ecdsa.PrivateKey {
