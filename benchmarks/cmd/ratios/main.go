@@ -112,27 +112,27 @@ func write(w io.Writer, res []*result, base string) {
 	for _, r := range res {
 		byName[r.name] = r
 	}
-	fmt.Fprintln(w, "| benchmark | runs | median time/op | × raw (medians) | × raw (paired) | B/op | allocs/op |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| benchmark | runs | median time/op | raw time/op | × raw (medians) | × raw (paired) | B/op | allocs/op |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range res {
 		ns := median(r.get("ns/op"))
-		ratio, paired := "—", "—"
+		ratio, paired, rawTime := "—", "—", "—"
 		bytes, allocs := median(r.get("B/op")), median(r.get("allocs/op"))
 		if x := r.get("x-raw"); len(x) > 0 {
 			// Allocations of an interleaved benchmark mix both contenders.
 			bytes, allocs = -1, -1
 			if b := median(r.get("raw-ns/op")); b > 0 {
-				ratio = formatRatio(ns / b)
+				ratio, rawTime = formatRatio(ns/b), formatTime(b)
 			}
 			paired = formatRatio(median(x))
 		} else if b := byName[baseline(r.name, base)]; b != nil && median(b.get("ns/op")) > 0 {
-			ratio = formatRatio(ns / median(b.get("ns/op")))
+			ratio, rawTime = formatRatio(ns/median(b.get("ns/op"))), formatTime(median(b.get("ns/op")))
 			if p := pairedRatios(r.get("ns/op"), b.get("ns/op")); len(p) > 0 {
 				paired = formatRatio(median(p))
 			}
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n",
-			r.name, len(r.get("ns/op")), formatTime(ns), ratio, paired, formatCount(bytes), formatCount(allocs))
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n",
+			r.name, len(r.get("ns/op")), formatTime(ns), rawTime, ratio, paired, formatCount(bytes), formatCount(allocs))
 	}
 }
 
