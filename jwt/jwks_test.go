@@ -1,17 +1,23 @@
 package jwt_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/credence-go/credence/jwt"
+	"github.com/credence-go/credence/jwt/jwttest"
 )
 
 type jwksResponse struct {
@@ -219,4 +225,94 @@ func TestJWKSHandlerNilKeySet(t *testing.T) {
 	res := jwksGet(t, jwt.JWKSHandler(nil), http.MethodGet, nil)
 	assert.Equal(t, http.StatusInternalServerError, res.status)
 	assert.False(t, strings.Contains(string(res.body), "keys"))
+}
+
+// The issuer publishes its keys; another service verifies with RemoteKeys.
+// (Plain http is allowed here only because the server is on loopback.)
+func ExampleJWKSHandler() {
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2026, 1, 15, 8, 0, 0, 0, time.UTC) }
+
+	// The issuing service.
+	signing, _ := jwt.GenerateKey(jwt.ES256)
+	keys, _ := jwt.NewKeySet(signing)
+	issuer, _ := jwt.NewIssuer(keys, jwt.WithIssuer("https://auth.example.com"),
+		jwt.WithAudience("orders-api"), jwt.WithClock(now))
+	mux := http.NewServeMux()
+	mux.Handle("GET /.well-known/jwks.json", jwt.JWKSHandler(keys))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	// The verifying service.
+	remote, err := jwt.NewRemoteKeys(ctx, srv.URL+"/.well-known/jwks.json", jwt.WithRemoteClock(now))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer remote.Close()
+	verifier, _ := jwt.NewVerifier(remote, jwt.WithIssuer("https://auth.example.com"),
+		jwt.WithAudience("orders-api"), jwt.WithClock(now))
+
+	tok, _ := issuer.Issue(ctx, jwt.Claims{Subject: "alice"})
+	claims, err := verifier.Verify(ctx, tok.Raw)
+	fmt.Println(claims.Subject, err)
+
+	_, err = jwt.NewRemoteKeys(ctx, "http://auth.example.com/.well-known/jwks.json")
+	fmt.Println(errors.Is(err, jwt.ErrInvalidOption))
+	// Output:
+	// alice <nil>
+	// true
+}
+
+// The whole path between two services: JWKSHandler on the issuer,
+// RemoteKeys in a caching verifier, through a rotation and a retirement.
+func TestJWKSEndToEndRotation(t *testing.T) {
+	clock := jwttest.NewClock(jwttest.StartTime())
+	old := jwksGenKey(t, jwt.ES256)
+	ks, err := jwt.NewKeySet(old)
+	require.NoError(t, err)
+	issuer, err := jwt.NewIssuer(ks, jwt.WithIssuer(jwttest.IssuerID), jwt.WithAudience(jwttest.AudienceID), jwt.WithClock(clock.Now))
+	require.NoError(t, err)
+	var hits atomic.Int64
+	jwks := jwt.JWKSHandler(ks)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		jwks.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	remote, err := jwt.NewRemoteKeys(t.Context(), srv.URL, jwt.WithHTTPClient(srv.Client()), jwt.WithRemoteClock(clock.Now))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = remote.Close() })
+	verifier, err := jwt.NewVerifier(remote, jwt.WithIssuer(jwttest.IssuerID), jwt.WithAudience(jwttest.AudienceID),
+		jwt.WithClock(clock.Now), jwt.WithCache(100))
+	require.NoError(t, err)
+	verify := func(tok *jwt.Token) error {
+		_, err := verifier.Verify(t.Context(), tok.Raw)
+		return err
+	}
+
+	first, err := issuer.Issue(t.Context(), jwt.Claims{Subject: "alice"})
+	require.NoError(t, err)
+	require.NoError(t, verify(first))
+	require.NoError(t, verify(first), "cached")
+
+	// Rotate: the new key signs at once; the verifier finds it through one
+	// unknown-kid refresh (after the rate limit's interval).
+	next := jwksGenKey(t, jwt.EdDSA)
+	require.NoError(t, ks.Rotate(next))
+	clock.Advance(jwt.DefaultMinRefreshInterval)
+	second, err := issuer.Issue(t.Context(), jwt.Claims{Subject: "bob"})
+	require.NoError(t, err)
+	require.NoError(t, verify(second))
+	require.NoError(t, verify(first), "the old key still verifies until retired")
+	assert.EqualValues(t, 2, hits.Load())
+
+	// Retire: once the verifier's set is refreshed, the old key's tokens
+	// fail, cached or not.
+	require.NoError(t, ks.Retire(old.ID()))
+	clock.Advance(jwt.DefaultRefreshInterval)
+	require.NoError(t, remote.Refresh(t.Context()))
+	assert.ErrorIs(t, verify(first), jwt.ErrUnknownKey)
+	require.NoError(t, verify(second))
+	assert.EqualValues(t, 3, hits.Load())
 }

@@ -3,6 +3,7 @@ package jwt_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -266,4 +267,47 @@ func TestContextClaims(t *testing.T) {
 	ctx = context.WithValue(ctx, otherKey{}, &jwt.Claims{Subject: "mallory"})
 	got, _ = jwt.ClaimsFromContext(ctx)
 	assert.Equal(t, "alice", got.Subject, "another key's value is not the claims")
+}
+
+func ExampleVerifier_Middleware() {
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2026, 1, 15, 8, 0, 0, 0, time.UTC) }
+	signing, _ := jwt.GenerateKey(jwt.ES256)
+	keys, _ := jwt.NewKeySet(signing)
+	issuer, _ := jwt.NewIssuer(keys, jwt.WithIssuer("https://auth.example.com"),
+		jwt.WithAudience("orders-api"), jwt.WithClock(now))
+	verifier, _ := jwt.NewVerifier(keys, jwt.WithIssuer("https://auth.example.com"),
+		jwt.WithAudience("orders-api"), jwt.WithClock(now))
+
+	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := jwt.ClaimsFromContext(r.Context())
+		fmt.Fprintf(w, "orders of %s", claims.Subject)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /orders", verifier.Middleware(jwt.RequireScope("orders:read")(orders)))
+
+	call := func(authorization string) {
+		req := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code == http.StatusOK {
+			fmt.Println(rec.Code, rec.Body.String())
+			return
+		}
+		fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	reader, _ := issuer.Issue(ctx, jwt.Claims{Subject: "alice", Scope: "orders:read"})
+	other, _ := issuer.Issue(ctx, jwt.Claims{Subject: "bob", Scope: "profile"})
+	call("Bearer " + reader.Raw)
+	call("Bearer " + other.Raw)
+	call("Bearer " + reader.Raw[:len(reader.Raw)-4] + "AAAA")
+	call("")
+	// Output:
+	// 200 orders of alice
+	// 403 Bearer error="insufficient_scope", scope="orders:read"
+	// 401 Bearer error="invalid_token", error_description="the token's signature is invalid"
+	// 401 Bearer
 }
