@@ -162,14 +162,17 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, *Key, strin
 	if key.alg != h.alg {
 		return nil, nil, "", fmt.Errorf("%w: header alg %s, key %q is %s", ErrAlgorithm, h.alg, truncate(key.id, 64), key.alg)
 	}
-	sig, err := decodeSegment(buf[len(hb):len(hb)], ss, "signature")
+	// Each segment is decoded into the spare capacity after the previous
+	// one (buf while it fits; append grows past it for long headers or
+	// large RSA signatures).
+	sig, err := decodeSegment(hb[len(hb):len(hb)], ss, "signature")
 	if err != nil {
 		return nil, nil, "", err
 	}
 	if !key.verify([]byte(raw[:len(hs)+1+len(ps)]), sig) {
 		return nil, nil, "", ErrSignature
 	}
-	pb, err := decodeSegment(buf[len(hb)+len(sig):len(hb)+len(sig)], ps, "payload")
+	pb, err := decodeSegment(sig[len(sig):len(sig)], ps, "payload")
 	if err != nil {
 		return nil, nil, "", err
 	}
