@@ -3,6 +3,8 @@ package jwt
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -757,4 +759,34 @@ func TestVerifierCacheConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 	require.LessOrEqual(t, v.cache.len(), 8)
+}
+
+// Regression: a validly signed token whose header and signature together
+// outgrew the verifier's 1 KiB scratch buffer made Verify panic (a long
+// header, or the 1024-byte signature of an 8192-bit RSA key).
+func TestVerifierLongHeaderAndLargeSignature(t *testing.T) {
+	clock := newVTClock(vtT0)
+	ec := vtKey(t, ES256, 0)
+	v := vtVerifier(t, StaticKeys(ec), clock.Now)
+	for _, n := range []int{0, 900, 959, 960, 961, 1024, 1100, 3000, 5500} {
+		tok := vtSign(t, ec, `{"alg":"ES256","kid":"`+ec.id+`","typ":"at+jwt","x":"`+strings.Repeat("a", n)+`"}`, vtClaims(vtT0, nil))
+		c, err := v.Verify(context.Background(), tok)
+		require.NoError(t, err, "header padding %d", n)
+		require.Equal(t, "alice", c.Subject)
+		// The same with a wrong signature is refused, not a panic.
+		h, p, _ := atkSegs(tok)
+		c, err = v.Verify(context.Background(), h+"."+p+"."+vtSeg(make([]byte, 64)))
+		requireRefused(t, c, err, ErrSignature)
+	}
+	// A 4096-bit RSA key: 512-byte signatures next to a long header.
+	priv, err := rsa.GenerateKey(rand.Reader, 4096)
+	require.NoError(t, err)
+	rk, err := NewKey(priv, RS256)
+	require.NoError(t, err)
+	rv := vtVerifier(t, StaticKeys(rk), clock.Now)
+	for _, n := range []int{0, 500, 2000} {
+		tok := vtSign(t, rk, `{"alg":"RS256","kid":"`+rk.id+`","typ":"at+jwt","x":"`+strings.Repeat("a", n)+`"}`, vtClaims(vtT0, nil))
+		_, err := rv.Verify(context.Background(), tok)
+		require.NoError(t, err, "header padding %d", n)
+	}
 }
