@@ -316,3 +316,25 @@ func TestJWKSEndToEndRotation(t *testing.T) {
 	require.NoError(t, verify(second))
 	assert.EqualValues(t, 3, hits.Load())
 }
+
+func BenchmarkJWKSHandler(b *testing.B) {
+	k, err := jwt.GenerateKey(jwt.ES256)
+	require.NoError(b, err)
+	ks, err := jwt.NewKeySet(k)
+	require.NoError(b, err)
+	h := jwt.JWKSHandler(ks)
+	for _, etag := range []bool{false, true} {
+		b.Run(fmt.Sprintf("if-none-match=%v", etag), func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "/jwks.json", nil)
+			if etag {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				req.Header.Set("If-None-Match", rec.Header().Get("ETag"))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
+	}
+}

@@ -117,14 +117,8 @@ func bearerToken(h http.Header) (raw string, ok bool, err error) {
 // 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 func isB64Token(s string) bool {
 	i := 0
-	for i < len(s) {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' {
-			i++
-			continue
-		}
-		break
+	for i < len(s) && b64TokenChars[s[i]] {
+		i++
 	}
 	if i == 0 {
 		return false
@@ -136,6 +130,20 @@ func isB64Token(s string) bool {
 	}
 	return true
 }
+
+// b64TokenChars is a read-only table: a token is scanned on every request.
+var b64TokenChars = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~+/" {
+		t[c] = true
+	}
+	return t
+}()
 
 // describe names the class of a verification failure for
 // error_description: fixed text, nothing taken from the token.

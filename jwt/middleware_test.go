@@ -131,6 +131,7 @@ func TestMiddlewareRefusesInvalidTokens(t *testing.T) {
 		{"another audience", []string{"Bearer " + otherAud}, "not meant for this service"},
 		{"revoked", []string{"Bearer " + revoked}, "revoked"},
 		{"garbage token", []string{"Bearer not-a-jwt"}, "malformed"},
+		{"the whole b64token charset, not a JWT", []string{"Bearer aZ09-._~+/=="}, "malformed"},
 		{"too large", []string{"Bearer " + strings.Repeat("a", 9<<10)}, "too large"},
 		{"empty token", []string{"Bearer "}, "one bearer token"},
 		{"scheme only", []string{"Bearer"}, "one bearer token"},
@@ -310,4 +311,38 @@ func ExampleVerifier_Middleware() {
 	// 403 Bearer error="insufficient_scope", scope="orders:read"
 	// 401 Bearer error="invalid_token", error_description="the token's signature is invalid"
 	// 401 Bearer
+}
+
+// The middleware's own cost beside Verify (cached, so that the signature
+// check does not hide it).
+func BenchmarkMiddleware(b *testing.B) {
+	p := jwttest.New(b, jwttest.WithVerifierOptions(jwt.WithCache(16)))
+	tok := p.Token(b, jwt.Claims{Subject: "alice", Scope: "orders:read"})
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	req := httptest.NewRequest(http.MethodGet, "/orders", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	w := httptest.NewRecorder()
+
+	b.Run("path=Verify", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := p.Verifier.Verify(req.Context(), tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("path=Middleware", func(b *testing.B) {
+		h := p.Verifier.Middleware(ok)
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(w, req)
+		}
+	})
+	b.Run("path=Middleware+RequireScope", func(b *testing.B) {
+		h := p.Verifier.Middleware(jwt.RequireScope("orders:read")(ok))
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(w, req)
+		}
+	})
 }

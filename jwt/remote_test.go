@@ -902,3 +902,36 @@ func TestRemoteKeysConcurrentRefreshAndLookup(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, r.Close())
 }
+
+// The lookup every verification (cached ones included) makes, against the
+// in-memory KeySet as the baseline.
+func BenchmarkRemoteKeysLookup(b *testing.B) {
+	signing, err := GenerateKey(ES256)
+	require.NoError(b, err)
+	others := []*Key{remoteKey(&testing.T{}, ES256), remoteKey(&testing.T{}, ES256)}
+	ks, err := NewKeySet(signing, others...)
+	require.NoError(b, err)
+	srv := httptest.NewServer(JWKSHandler(ks))
+	b.Cleanup(srv.Close)
+	r, err := NewRemoteKeys(b.Context(), srv.URL)
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = r.Close() })
+	kid := signing.ID()
+
+	b.Run("source=KeySet", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ks.VerificationKey(b.Context(), kid); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("source=RemoteKeys", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.VerificationKey(b.Context(), kid); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
