@@ -211,9 +211,6 @@ func (v *Verifier) checkClaims(c *Claims, has present) error {
 	if err := v.checkTime(c, now); err != nil {
 		return err
 	}
-	if has&hasIat != 0 && c.IssuedAt.After(now.Add(v.leeway)) {
-		return fmt.Errorf("%w: issued in the future (iat %v)", ErrNotYetValid, c.IssuedAt)
-	}
 	if has&hasIss == 0 || c.Issuer != v.issuer {
 		return fmt.Errorf("%w: %q", ErrIssuer, truncate(c.Issuer, 64))
 	}
@@ -246,13 +243,18 @@ func (v *Verifier) checkClaims(c *Claims, has present) error {
 	return nil
 }
 
-// checkTime applies exp and nbf with the leeway; it runs on cached tokens too.
+// checkTime applies exp, nbf and iat with the leeway; it runs on cached
+// tokens too.
 func (v *Verifier) checkTime(c *Claims, now time.Time) error {
 	if !now.Before(c.ExpiresAt.Add(v.leeway)) {
 		return fmt.Errorf("%w: at %v", ErrExpired, c.ExpiresAt)
 	}
 	if !c.NotBefore.IsZero() && c.NotBefore.After(now.Add(v.leeway)) {
 		return fmt.Errorf("%w: nbf %v", ErrNotYetValid, c.NotBefore)
+	}
+	// IssuedAt is zero only when iat is absent (a present one is ≥ 1970).
+	if !c.IssuedAt.IsZero() && c.IssuedAt.After(now.Add(v.leeway)) {
+		return fmt.Errorf("%w: issued in the future (iat %v)", ErrNotYetValid, c.IssuedAt)
 	}
 	return nil
 }
