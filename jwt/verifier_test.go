@@ -670,6 +670,20 @@ func TestVerifierCacheExpiresWithToken(t *testing.T) {
 	clock.Add(-time.Hour)
 	c, err = v.Verify(context.Background(), tok)
 	requireRefused(t, c, err, ErrNotYetValid)
+
+	// Nor before its iat when it has no nbf: a hit answers as a full
+	// verification would.
+	clock = newVTClock(vtT0)
+	cached := vtVerifier(t, StaticKeys(k), clock.Now, WithCache(8))
+	plain := vtVerifier(t, StaticKeys(k), clock.Now)
+	noNbf := vtTok(t, k, map[string]any{"nbf": nil})
+	_, err = cached.Verify(context.Background(), noNbf)
+	require.NoError(t, err)
+	clock.Add(-time.Hour)
+	c, err = plain.Verify(context.Background(), noNbf)
+	requireRefused(t, c, err, ErrNotYetValid)
+	c, err = cached.Verify(context.Background(), noNbf)
+	requireRefused(t, c, err, ErrNotYetValid)
 }
 
 func TestVerifierCacheFlushedOnRetire(t *testing.T) {
