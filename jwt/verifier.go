@@ -137,8 +137,14 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, *Key, strin
 	if err != nil {
 		return nil, nil, "", err
 	}
-	var buf [1024]byte
-	hb, err := decodeSegment(buf[:0], hs, "header")
+	// One buffer holds the three decoded segments; sized once, so a long
+	// token costs one allocation rather than a series of appends.
+	var stack [1024]byte
+	buf := stack[:0]
+	if n := len(raw)*3/4 + 4; n > len(stack) {
+		buf = make([]byte, 0, n)
+	}
+	hb, err := decodeSegment(buf, hs, "header")
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -158,6 +164,10 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, *Key, strin
 			err = fmt.Errorf("%w: %w", ErrKeySource, err)
 		}
 		return nil, nil, "", err
+	}
+	if key == nil {
+		// A KeySource breaking its contract must not panic the verifier.
+		return nil, nil, "", fmt.Errorf("%w: key source returned no key and no error", ErrKeySource)
 	}
 	if key.alg != h.alg {
 		return nil, nil, "", fmt.Errorf("%w: header alg %s, key %q is %s", ErrAlgorithm, h.alg, truncate(key.id, 64), key.alg)
