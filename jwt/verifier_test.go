@@ -353,6 +353,12 @@ func TestVerifierKeySourceFailure(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	c, err = vtVerifier(t, vtFailingSource{ErrUnknownKey}, clock.Now).Verify(context.Background(), tok)
 	requireRefused(t, c, err, ErrUnknownKey)
+	// A source that breaks its contract (no key, no error) is an error, not
+	// a panic.
+	c, err = vtVerifier(t, vtFailingSource{nil}, clock.Now).Verify(context.Background(), tok)
+	requireRefused(t, c, err, ErrKeySource)
+	c, err = vtVerifier(t, vtFailingSource{nil}, clock.Now, WithCache(4)).Verify(context.Background(), tok)
+	requireRefused(t, c, err, ErrKeySource)
 }
 
 func TestVerifierType(t *testing.T) {
