@@ -61,12 +61,15 @@ type RemoteKeys struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu        sync.Mutex // guards the fields below
-	flight    *remoteFetch
-	started   bool
-	lastStart time.Time
-	lastErr   error
-	closed    bool
+	// flight is the fetch under way; nextTry is the Unix time in
+	// nanoseconds before which no fetch may start (0: any time). Both are
+	// read without the lock on the hot path, written under it.
+	flight  atomic.Pointer[remoteFetch]
+	nextTry atomic.Int64
+
+	mu      sync.Mutex // serialises starting fetches; guards the fields below
+	lastErr error
+	closed  bool
 }
 
 var _ KeySource = (*RemoteKeys)(nil)
@@ -251,7 +254,10 @@ func NewRemoteKeys(ctx context.Context, jwksURL string, opts ...RemoteOption) (*
 	if cfg.lazy {
 		return r, nil
 	}
-	r.started, r.lastStart = true, r.now()
+	if ctx == nil {
+		return nil, fmt.Errorf("%w: nil context", ErrInvalidOption)
+	}
+	r.nextTry.Store(r.now().Add(cfg.minRefresh).UnixNano())
 	if err := r.fetch(ctx); err != nil {
 		r.cancel()
 		return nil, err
@@ -307,10 +313,13 @@ func sameOriginRedirects(origin *url.URL, next func(*http.Request, []*http.Reque
 
 // VerificationKey implements KeySource.
 func (r *RemoteKeys) VerificationKey(ctx context.Context, kid string) (*Key, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	s := r.snap.Load()
 	if s != nil {
-		if !r.now().Before(s.refreshAt) {
-			r.start(false) // stale: refresh in the background, answer now
+		if now := r.now(); !now.Before(s.refreshAt) {
+			r.start(now, false) // stale: refresh in the background, answer now
 		}
 		k, err := s.m.lookup(kid)
 		if err == nil || !errors.Is(err, ErrUnknownKey) {
@@ -319,7 +328,7 @@ func (r *RemoteKeys) VerificationKey(ctx context.Context, kid string) (*Key, err
 	}
 	// An unknown kid, or no set yet: wait for one fetch, if the rate limit
 	// lets one start (or one is already under way).
-	if f := r.start(true); f != nil {
+	if f := r.start(r.now(), true); f != nil {
 		select {
 		case <-f.done:
 		case <-ctx.Done():
@@ -342,9 +351,9 @@ func (r *RemoteKeys) VerificationKey(ctx context.Context, kid string) (*Key, err
 // the rate limit. Use it when the issuer is known to have rotated its keys.
 func (r *RemoteKeys) Refresh(ctx context.Context) error {
 	r.mu.Lock()
-	f := r.flight
+	f := r.flight.Load()
 	if f == nil && !r.closed {
-		f = r.startLocked()
+		f = r.startLocked(r.now())
 	}
 	r.mu.Unlock()
 	if f == nil {
@@ -370,26 +379,47 @@ func (r *RemoteKeys) Close() error {
 }
 
 // start returns the fetch under way or, when the rate limit allows, a new
-// one; nil when none may start. forced marks the caller as one that will
-// wait; either way, a fetch starts at most once per min refresh interval.
-func (r *RemoteKeys) start(forced bool) *remoteFetch {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.flight != nil {
+// one; nil when none may start. forced marks a caller that will wait for
+// the result (an unknown kid): it joins a fetch under way, where a caller
+// that only found the set stale leaves it alone. Either way, a fetch starts
+// at most once per min refresh interval. The checks before the lock keep
+// lookups from queueing on it while the endpoint is down.
+func (r *RemoteKeys) start(now time.Time, forced bool) *remoteFetch {
+	if f := r.flight.Load(); f != nil {
 		if forced {
-			return r.flight
+			return f
 		}
 		return nil
 	}
-	if r.closed || (r.started && r.now().Sub(r.lastStart) < r.cfg.minRefresh) {
+	if r.rateLimited(now) {
 		return nil
 	}
-	return r.startLocked()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if f := r.flight.Load(); f != nil {
+		if forced {
+			return f
+		}
+		return nil
+	}
+	if r.closed || r.rateLimited(now) {
+		return nil
+	}
+	return r.startLocked(now)
 }
 
-func (r *RemoteKeys) startLocked() *remoteFetch {
+// rateLimited reports whether a fetch may not start at now. A clock that
+// has gone back by more than the interval does not block fetches for the
+// time it lost.
+func (r *RemoteKeys) rateLimited(now time.Time) bool {
+	n, next := now.UnixNano(), r.nextTry.Load()
+	return n < next && n >= next-int64(r.cfg.minRefresh)
+}
+
+func (r *RemoteKeys) startLocked(now time.Time) *remoteFetch {
 	f := &remoteFetch{done: make(chan struct{})}
-	r.flight, r.started, r.lastStart = f, true, r.now()
+	r.flight.Store(f)
+	r.nextTry.Store(now.Add(r.cfg.minRefresh).UnixNano())
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -399,7 +429,8 @@ func (r *RemoteKeys) startLocked() *remoteFetch {
 		}
 		f.err = err
 		r.mu.Lock()
-		r.flight, r.lastErr = nil, err
+		r.lastErr = err
+		r.flight.Store(nil)
 		r.mu.Unlock()
 		close(f.done)
 	}()

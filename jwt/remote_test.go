@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -159,10 +160,7 @@ func remoteKey(t *testing.T, alg Algorithm) *Key {
 
 // settle waits for the fetch under way, if any.
 func (r *RemoteKeys) settle() {
-	r.mu.Lock()
-	f := r.flight
-	r.mu.Unlock()
-	if f != nil {
+	if f := r.flight.Load(); f != nil {
 		<-f.done
 	}
 }
@@ -935,3 +933,57 @@ func BenchmarkRemoteKeysLookup(b *testing.B) {
 		}
 	})
 }
+
+func TestRemoteKeysClockSetBack(t *testing.T) {
+	k1, k2 := remoteKey(t, ES256), remoteKey(t, ES256)
+	srv := newJWKSServer(t, true, k1)
+	clock := newRemoteClock()
+	r := srv.mustOpen(t, clock)
+	srv.setKeys(t, k1, k2)
+	clock.Advance(-time.Hour) // the wall clock is corrected backwards
+	got, err := r.VerificationKey(t.Context(), k2.ID())
+	require.NoError(t, err, "the rate limit does not last for the hour the clock lost")
+	assert.Equal(t, k2.ID(), got.ID())
+	_, err = r.VerificationKey(t.Context(), "unknown")
+	assert.ErrorIs(t, err, ErrUnknownKey)
+	assert.EqualValues(t, 2, srv.hits.Load(), "and it applies again from there")
+}
+
+func TestRemoteKeysKidReusedForAnotherKey(t *testing.T) {
+	k1 := remoteKey(t, ES256).WithID("main")
+	k2 := remoteKey(t, ES256).WithID("main")
+	srv := newJWKSServer(t, true, k1)
+	r := srv.mustOpen(t, newRemoteClock())
+	before, err := r.VerificationKey(t.Context(), "main")
+	require.NoError(t, err)
+	srv.setKeys(t, k2)
+	require.NoError(t, r.Refresh(t.Context()))
+	after, err := r.VerificationKey(t.Context(), "main")
+	require.NoError(t, err)
+	assert.NotSame(t, before, after, "new key material under an old kid is a new key: caches drop the old one")
+	assert.True(t, sameKey(after, k2))
+	assert.False(t, sameKey(after, k1))
+}
+
+func TestRemoteKeysLogsFailedRefresh(t *testing.T) {
+	k := remoteKey(t, ES256)
+	srv := newJWKSServer(t, true, k)
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	r := srv.mustOpen(t, newRemoteClock(), WithRemoteLogger(logger))
+	srv.setStatus(http.StatusBadGateway)
+	require.ErrorIs(t, r.Refresh(t.Context()), ErrKeySource)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, buf.String(), "level=WARN")
+	assert.Contains(t, buf.String(), "502")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
