@@ -54,6 +54,9 @@ var cases = []testCase{
 	{"MergeKeepsLaterExpiry", mergeKeepsLaterExpiry},
 	{"SubjectWatermarkOnlyMovesForward", subjectWatermarkOnlyMovesForward},
 	{"InvalidEntriesAreRefusedAndNothingIsWritten", invalidEntriesAreRefused},
+	{"TimesAreRoundedTowardsRevoking", timesAreRoundedTowardsRevoking},
+	{"FarFutureExpiryRoundTrips", farFutureExpiryRoundTrips},
+	{"LongAndOddIDsRoundTrip", longAndOddIDsRoundTrip},
 	{"SnapshotIsACopy", snapshotIsACopy},
 	{"FeedDeliversChangesInOrder", feedDeliversChangesInOrder},
 	{"FeedCarriesTheMergedEntry", feedCarriesTheMergedEntry},
@@ -219,6 +222,42 @@ func invalidEntriesAreRefused(ctx context.Context, t *testing.T, s blocklist.Sto
 	got, c2 := snapshot(ctx, t, s, t0)
 	assert.Empty(t, got, "a batch with an invalid entry writes nothing")
 	assert.Equal(t, c.Seq, c2.Seq)
+}
+
+func timesAreRoundedTowardsRevoking(ctx context.Context, t *testing.T, s blocklist.Store) {
+	require.NoError(t, s.Revoke(ctx, t0,
+		tok("j", t0.Add(1500*time.Millisecond)),
+		subj("u", t0.Add(700*time.Millisecond), t0.Add(time.Minute+time.Nanosecond))))
+	got, _ := snapshot(ctx, t, s, t0)
+	assertEntry(t, tok("j", t0.Add(2*time.Second)), got["token/j"])
+	assertEntry(t, subj("u", t0, t0.Add(time.Minute+time.Second)), got["subject/u"])
+}
+
+func farFutureExpiryRoundTrips(ctx context.Context, t *testing.T, s blocklist.Store) {
+	far := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC) // past 2^31 seconds
+	require.NoError(t, s.Revoke(ctx, t0, tok("far", far), subj("far", far.Add(-time.Hour), far)))
+	got, _ := snapshot(ctx, t, s, t0)
+	assertEntry(t, tok("far", far), got["token/far"])
+	assertEntry(t, subj("far", far.Add(-time.Hour), far), got["subject/far"])
+}
+
+func longAndOddIDsRoundTrip(ctx context.Context, t *testing.T, s blocklist.Store) {
+	ids := []string{
+		strings.Repeat("x", blocklist.MaxIDLength),
+		"with:colons:and spaces",
+		"{braces}",
+		"t:looks-like-a-field",
+		"ünïcødé-✓",
+		"nul\x00byte",
+	}
+	for _, id := range ids {
+		require.NoError(t, s.Revoke(ctx, t0, sess(id, t0.Add(time.Minute))))
+	}
+	got, _ := snapshot(ctx, t, s, t0)
+	require.Len(t, got, len(ids))
+	for _, id := range ids {
+		assertEntry(t, sess(id, t0.Add(time.Minute)), got["session/"+id])
+	}
 }
 
 func snapshotIsACopy(ctx context.Context, t *testing.T, s blocklist.Store) {
