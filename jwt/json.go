@@ -19,9 +19,10 @@ const maxDepth = 32
 var errJSON = errors.New("invalid JSON")
 
 type jsonReader struct {
-	b   []byte
-	i   int
-	buf []byte // scratch for unescaped strings
+	b     []byte
+	i     int
+	buf   []byte    // scratch for unescaped strings
+	names []nameRef // member names of the objects being read, innermost last
 }
 
 func (r *jsonReader) ws() {
@@ -59,17 +60,18 @@ func (r *jsonReader) end() bool {
 
 // object reads an object, calling member for each member name (unescaped;
 // valid only during the call) with the reader positioned at the value, which
-// member must consume. Duplicate names are refused.
+// member must consume. Duplicate names are refused, and so are objects of
+// more than maxMembers members: no access token needs that many, and the
+// cap keeps the duplicate check cheap on hostile input.
 func (r *jsonReader) object(member func(name []byte) error) error {
 	if !r.expect('{') {
 		return errJSON
 	}
-	var seen [24][]byte
-	var seenMap map[string]struct{}
-	n := 0
 	if r.expect('}') {
 		return nil
 	}
+	base := len(r.names)
+	defer func() { r.names = r.names[:base] }()
 	for {
 		if r.peek() != '"' {
 			return errJSON
@@ -82,26 +84,16 @@ func (r *jsonReader) object(member func(name []byte) error) error {
 		if len(name) > 0 && len(r.buf) > 0 && &name[0] == &r.buf[0] {
 			name = append([]byte(nil), name...)
 		}
-		if n < len(seen) {
-			for _, s := range seen[:n] {
-				if string(s) == string(name) {
-					return errDuplicate
-				}
-			}
-			seen[n] = name
-		} else {
-			if seenMap == nil {
-				seenMap = make(map[string]struct{}, 2*len(seen))
-				for _, s := range seen {
-					seenMap[string(s)] = struct{}{}
-				}
-			}
-			if _, dup := seenMap[string(name)]; dup {
+		h := fnv64(name)
+		for _, e := range r.names[base:] {
+			if e.hash == h && string(e.name) == string(name) {
 				return errDuplicate
 			}
-			seenMap[string(name)] = struct{}{}
 		}
-		n++
+		if len(r.names)-base >= maxMembers {
+			return errJSON
+		}
+		r.names = append(r.names, nameRef{h, name})
 		if !r.expect(':') {
 			return errJSON
 		}
@@ -117,6 +109,22 @@ func (r *jsonReader) object(member func(name []byte) error) error {
 		}
 		return errJSON
 	}
+}
+
+const maxMembers = 100
+
+type nameRef struct {
+	hash uint64
+	name []byte
+}
+
+func fnv64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 var errDuplicate = errors.New("duplicate member name")

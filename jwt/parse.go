@@ -106,7 +106,8 @@ const (
 
 func parseHeader(b []byte) (header, error) {
 	var h header
-	r := jsonReader{b: b}
+	var names [16]nameRef
+	r := jsonReader{b: b, names: names[:0]}
 	err := r.object(func(name []byte) error {
 		switch string(name) {
 		case "alg":
@@ -231,7 +232,8 @@ var registeredClaims = map[string]present{
 // aud), sparing an allocation.
 func parseClaims(b []byte, c *Claims, intern func([]byte) string) (present, error) {
 	var has present
-	r := jsonReader{b: b}
+	var names [16]nameRef
+	r := jsonReader{b: b, names: names[:0]}
 	str := func(dst *string, bit present) error {
 		s, err := r.str()
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"fmt"
 	"math/big"
 )
@@ -89,7 +91,20 @@ func (k *Key) verify(msg, sig []byte) bool {
 	return false
 }
 
+// hashInto appends the digest of msg to buf, with no allocation for the
+// JWS hashes.
 func hashInto(info algInfo, msg, buf []byte) []byte {
+	switch info.hash {
+	case crypto.SHA256:
+		d := sha256.Sum256(msg)
+		return append(buf, d[:]...)
+	case crypto.SHA384:
+		d := sha512.Sum384(msg)
+		return append(buf, d[:]...)
+	case crypto.SHA512:
+		d := sha512.Sum512(msg)
+		return append(buf, d[:]...)
+	}
 	h := info.hash.New()
 	h.Write(msg)
 	return h.Sum(buf)
@@ -100,30 +115,40 @@ func hashInto(info algInfo, msg, buf []byte) []byte {
 // they are; ecdsa.VerifyASN1 refuses them (CVE-2022-21449 class).
 func p1363ToDER(dst, sig []byte) []byte {
 	half := len(sig) / 2
-	r, s := derInt(sig[:half]), derInt(sig[half:])
-	body := len(r) + len(s) + 4
+	r, s := trimZeros(sig[:half]), trimZeros(sig[half:])
+	rl, sl := derIntLen(r), derIntLen(s)
+	body := rl + sl + 4
 	dst = append(dst, 0x30)
 	if body >= 0x80 {
 		dst = append(dst, 0x81)
 	}
 	dst = append(dst, byte(body))
-	dst = append(dst, 0x02, byte(len(r)))
-	dst = append(dst, r...)
-	dst = append(dst, 0x02, byte(len(s)))
-	dst = append(dst, s...)
-	return dst
+	dst = appendDERInt(dst, r, rl)
+	return appendDERInt(dst, s, sl)
 }
 
-// derInt returns the minimal big-endian two's-complement content octets for
-// the unsigned integer b; it may return a 0x00-prefixed copy.
-func derInt(b []byte) []byte {
+func trimZeros(b []byte) []byte {
 	for len(b) > 1 && b[0] == 0 {
 		b = b[1:]
 	}
-	if b[0]&0x80 != 0 {
-		return append([]byte{0}, b...)
-	}
 	return b
+}
+
+// derIntLen is the length of the INTEGER content for the unsigned b: one
+// more when its top bit is set, for the sign.
+func derIntLen(b []byte) int {
+	if b[0]&0x80 != 0 {
+		return len(b) + 1
+	}
+	return len(b)
+}
+
+func appendDERInt(dst, b []byte, n int) []byte {
+	dst = append(dst, 0x02, byte(n))
+	if n > len(b) {
+		dst = append(dst, 0)
+	}
+	return append(dst, b...)
 }
 
 // derToP1363 turns an ASN.1 ECDSA signature (what crypto.Signer returns)

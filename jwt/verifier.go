@@ -175,14 +175,14 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, *Key, strin
 	// Each segment is decoded into the spare capacity after the previous
 	// one (buf while it fits; append grows past it for long headers or
 	// large RSA signatures).
-	sig, err := decodeSegment(hb[len(hb):len(hb)], ss, "signature")
+	sig, err := decodeSegment(hb[len(hb):], ss, "signature")
 	if err != nil {
 		return nil, nil, "", err
 	}
 	if !key.verify([]byte(raw[:len(hs)+1+len(ps)]), sig) {
 		return nil, nil, "", ErrSignature
 	}
-	pb, err := decodeSegment(sig[len(sig):len(sig)], ps, "payload")
+	pb, err := decodeSegment(sig[len(sig):], ps, "payload")
 	if err != nil {
 		return nil, nil, "", err
 	}
