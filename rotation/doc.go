@@ -22,6 +22,15 @@
 // lets the token just rotated away be presented again, e.g. by a second
 // browser tab, and get the same successor back; any older token is reuse.
 //
+// Failures after the store step (the access-token issuer failing, a
+// response lost on the way) leave the client holding a consumed token.
+// With the default grace period of 0 its retry is reuse and logs it out; a
+// grace period of a few seconds makes such retries return the same refresh
+// token (FAPI 2.0 asks for exactly that).
+//
+// Every instance decides expiry and grace by its own clock (WithClock):
+// keep the clocks synchronised; a skew shifts those windows by as much.
+//
 // Stores: NewMemoryStore for one process, rotation/redisstore for Redis
 // (single node, Sentinel or Cluster). rotation/rotationtest is the
 // conformance suite a Store must pass.

@@ -165,9 +165,11 @@ func WithLogger(l *slog.Logger) Option {
 // subject; the sid is always the family's. Its result is not stored: the
 // next rotation starts again from the Issue claims. An error fails the
 // Refresh after the token was consumed, like any failure after the store
-// step: a grace period lets the client retry and get the same successor;
-// return an error only to deny (e.g. a disabled user), and revoke the
-// family for good. Default: none (the Issue claims carry over unchanged).
+// step: within a grace period the client can retry and get the same
+// successor; without one, its retry is reuse. To deny for good (a disabled
+// user), return an error and revoke the family (RevokeFamily) or the
+// subject (RevokeSubject). Default: none (the Issue claims carry over
+// unchanged).
 func WithClaimsRefresh(fn func(ctx context.Context, c jwt.Claims) (jwt.Claims, error)) Option {
 	return func(c *config) error {
 		if fn == nil {

@@ -257,8 +257,11 @@ func tagged(v []any) (string, map[string]string, error) {
 }
 
 func decodeFamily(id string, m map[string]string) (rotation.Family, error) {
-	if m == nil || m["tomb"] != "" {
-		return rotation.Family{ID: id, Revoked: m != nil, RevokeReason: m["rr"]}, nil
+	if m == nil {
+		return rotation.Family{}, nil
+	}
+	if m["tomb"] != "" {
+		return rotation.Family{ID: id, Revoked: true, RevokeReason: m["rr"]}, nil
 	}
 	return familyFromMap(id, m)
 }
