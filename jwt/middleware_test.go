@@ -346,3 +346,43 @@ func BenchmarkMiddleware(b *testing.B) {
 		}
 	})
 }
+
+// FuzzMiddlewareAuthorization: whatever the Authorization header holds,
+// the middleware answers 401 (or 200 for the one real token) without
+// panicking, and never echoes the header into its challenge.
+func FuzzMiddlewareAuthorization(f *testing.F) {
+	p := jwttest.New(f)
+	tok := p.Token(f, jwt.Claims{Subject: "alice"})
+	for _, seed := range []string{
+		"", "Bearer", "Bearer ", "Bearer " + tok, "bearer " + tok, "Bearer  " + tok, "Bearer " + tok + " ",
+		"Basic YWxpY2U6c2VjcmV0", "Bearer a.b.c", "Bearer ====", "Bearer a=b", "Bearer \x00", "Bearer é",
+		"Bearer " + tok + "\r\nX-Injected: 1", `Bearer "quoted"`,
+	} {
+		f.Add(seed)
+	}
+	next := &mwNext{}
+	h := p.Verifier.Middleware(next)
+	f.Fuzz(func(t *testing.T, auth string) {
+		req := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		req.Header["Authorization"] = []string{auth}
+		rec := httptest.NewRecorder()
+		before := next.calls.Load()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusOK:
+			if next.calls.Load() != before+1 {
+				t.Fatal("200 without calling next")
+			}
+		case http.StatusUnauthorized:
+			challenge := rec.Header().Get("WWW-Authenticate")
+			if challenge != "Bearer" && !invalidTokenChallenge.MatchString(challenge) {
+				t.Fatalf("challenge %q", challenge)
+			}
+			if next.calls.Load() != before {
+				t.Fatal("next called on a refusal")
+			}
+		default:
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
+}
