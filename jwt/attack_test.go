@@ -663,6 +663,8 @@ func TestAttackA17SizeAndDepth(t *testing.T) {
 		{"1000-deep array", deep(1000), nil, []error{ErrMalformed}},
 		{"33-deep array", deep(33), nil, []error{ErrMalformed}},
 		{"300-deep object", deepObj(300), nil, []error{ErrMalformed}},
+		{"150 members", vtSign(t, k, vtHeader(k), vtClaims(vtT0, nil)[:len(f.claims)-1]+manyMembers(150)+"}"), nil, []error{ErrMalformed}},
+		{"50k members, 1 MiB limit", vtSign(t, k, vtHeader(k), vtClaims(vtT0, nil)[:len(f.claims)-1]+manyMembers(50000)+"}"), big, []error{ErrMalformed}},
 		{"deep header", vtSign(t, k, `{"alg":"RS256","kid":"`+k.id+`","typ":"at+jwt","x":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)+`}`, f.claims), nil, []error{ErrMalformed}},
 	})
 	// Within the depth limit, nesting is fine.
