@@ -99,22 +99,33 @@ func (s *Store) Revoke(ctx context.Context, now time.Time, entries ...blocklist.
 }
 
 func (s *Store) revokeBatch(ctx context.Context, batch []blocklist.Entry, nowSec int64) error {
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(batch))
-	for i, e := range batch {
-		cmds[i] = revokeScript.EvalSha(ctx, pipe, s.revokeKey, s.revokeArgs(e, nowSec)...)
-	}
-	_, _ = pipe.Exec(ctx)
-	for i, cmd := range cmds {
-		err := cmd.Err()
-		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-			// The script cache was empty (a new or restarted server): the
-			// script is idempotent, so run this one again the slow way.
-			err = revokeScript.Run(ctx, s.rdb, s.revokeKey, s.revokeArgs(batch[i], nowSec)...).Err()
+	pending := batch
+	for attempt := 0; len(pending) > 0; attempt++ {
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.Cmd, len(pending))
+		for i, e := range pending {
+			cmds[i] = revokeScript.EvalSha(ctx, pipe, s.revokeKey, s.revokeArgs(e, nowSec)...)
 		}
-		if err != nil {
-			return translate("revoke", err)
+		_, _ = pipe.Exec(ctx)
+		var again []blocklist.Entry
+		for i, cmd := range cmds {
+			err := cmd.Err()
+			if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") && attempt == 0 {
+				// Only these did not run (the server's script cache was
+				// empty): load the script and send them again.
+				again = append(again, pending[i])
+				continue
+			}
+			if err != nil {
+				return translate("revoke", err)
+			}
 		}
+		if len(again) > 0 {
+			if err := revokeScript.Load(ctx, s.rdb).Err(); err != nil {
+				return translate("load script", err)
+			}
+		}
+		pending = again
 	}
 	return nil
 }

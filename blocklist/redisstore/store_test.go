@@ -1,9 +1,11 @@
 package redisstore_test
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -34,4 +36,39 @@ func TestConformanceSingleNode(t *testing.T) {
 func TestConformanceCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
 	blocklisttest.Run(t, factory(c.Client()))
+}
+
+// TestLargeBatchOnAFreshServer sends more entries than one pipeline holds to
+// a server whose script cache is empty (the NOSCRIPT path), as a replica
+// republishing after a restart does: every entry is stored once and appears
+// once in the feed.
+func TestLargeBatchOnAFreshServer(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		rdb  func(t *testing.T) redis.UniversalClient
+	}{
+		{"SingleNode", func(t *testing.T) redis.UniversalClient { return redistest.Start(t).Client() }},
+		{"Cluster", func(t *testing.T) redis.UniversalClient { return redistest.StartCluster(t).Client() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rdb := tc.rdb(t)
+			require.NoError(t, rdb.ScriptFlush(ctx).Err())
+			s, err := redisstore.New(rdb)
+			require.NoError(t, err)
+			now := time.Now()
+			snap, err := s.Snapshot(ctx, now)
+			require.NoError(t, err)
+			const n = 1300
+			entries := make([]blocklist.Entry, n)
+			for i := range entries {
+				entries[i] = blocklist.Entry{Kind: blocklist.KindToken, ID: fmt.Sprint("j", i), ExpiresAt: now.Add(time.Hour)}
+			}
+			require.NoError(t, s.Revoke(ctx, now, entries...))
+			after, err := s.Snapshot(ctx, now)
+			require.NoError(t, err)
+			require.Len(t, after.Entries, n)
+			require.Equal(t, snap.Cursor.Seq+n, after.Cursor.Seq, "one feed entry per revocation, none twice")
+		})
+	}
 }
