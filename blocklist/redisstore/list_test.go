@@ -1,8 +1,10 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -180,4 +182,59 @@ func TestARedisRestartIsDetectedAndNothingIsLost(t *testing.T) {
 	require.NoError(t, a.RevokeToken(ctx, "after-restart", exp))
 	require.Eventually(t, func() bool { return isRevoked(b, jwt.Claims{ID: "after-restart"}) }, eventually, time.Millisecond,
 		"and the feed works again")
+}
+
+// TestFailsClosedWhenCutOffFromRedis: a replica whose connection is killed
+// and cannot come back answers ErrStale once the staleness bound has passed
+// on its (fake) clock, and answers again once Redis is reachable.
+func TestFailsClosedWhenCutOffFromRedis(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+
+	var logs syncBuffer
+	client, cut := cuttableClient(t, srv.Addr, "replica-stale")
+	l := newList(t, client, blocklist.WithClock(clock), blocklist.WithStalenessBound(3*time.Second),
+		blocklist.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	_, err := l.IsRevoked(ctx, &jwt.Claims{ID: "x"})
+	require.NoError(t, err)
+
+	cut.Store(true)
+	require.Positive(t, killClients(ctx, t, srv.Client(), "replica-stale"))
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "failed") }, eventually, time.Millisecond,
+		"the replica noticed it lost Redis")
+	advance(2 * time.Second)
+	_, err = l.IsRevoked(ctx, &jwt.Claims{ID: "x"})
+	require.NoError(t, err, "within the bound")
+	advance(2 * time.Second)
+	r, err := l.IsRevoked(ctx, &jwt.Claims{ID: "x"})
+	require.ErrorIs(t, err, blocklist.ErrStale, "past the bound: fail closed")
+	assert.False(t, r)
+
+	cut.Store(false)
+	require.Eventually(t, func() bool {
+		_, err := l.IsRevoked(ctx, &jwt.Claims{ID: "x"})
+		return err == nil
+	}, eventually, time.Millisecond, "fresh again once Redis answers")
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
