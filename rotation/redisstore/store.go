@@ -228,7 +228,12 @@ func (s *Store) RemoveFromSubject(ctx context.Context, sub string, ids []string)
 	return nil
 }
 
-// tagged splits a script reply {name} or {name, {field, value, ...}}.
+// fieldOrder is the order of the fields in the scripts' HMGET.
+var fieldOrder = [...]string{"st", "gen", "cur", "prev", "rt", "ie", "ae", "sub", "sid", "cl", "ct", "ra", "rr", "tomb"}
+
+// tagged splits a script reply {outcome} or {outcome, {fields in
+// fieldOrder}} into the outcome and the fields present. A field is a bulk
+// string, or an integer where the script computed it.
 func tagged(v []any) (string, map[string]string, error) {
 	if len(v) == 0 {
 		return "", nil, errors.New("empty reply")
@@ -240,18 +245,21 @@ func tagged(v []any) (string, map[string]string, error) {
 	if len(v) == 1 {
 		return name, nil, nil
 	}
-	kv, ok := v[1].([]any)
-	if !ok || len(kv)%2 != 0 {
+	vals, ok := v[1].([]any)
+	if !ok || len(vals) > len(fieldOrder) {
 		return "", nil, fmt.Errorf("reply fields of type %T", v[1])
 	}
-	m := make(map[string]string, len(kv)/2)
-	for i := 0; i < len(kv); i += 2 {
-		k, ok1 := kv[i].(string)
-		val, ok2 := kv[i+1].(string)
-		if !ok1 || !ok2 {
-			return "", nil, errors.New("non-string hash field")
+	m := make(map[string]string, len(vals))
+	for i, val := range vals {
+		switch x := val.(type) {
+		case nil:
+		case string:
+			m[fieldOrder[i]] = x
+		case int64:
+			m[fieldOrder[i]] = strconv.FormatInt(x, 10)
+		default:
+			return "", nil, fmt.Errorf("field %s of type %T", fieldOrder[i], val)
 		}
-		m[k] = val
 	}
 	return name, m, nil
 }
