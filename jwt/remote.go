@@ -239,6 +239,9 @@ func NewRemoteKeys(ctx context.Context, jwksURL string, opts ...RemoteOption) (*
 			return nil, err
 		}
 	}
+	if ctx == nil && !cfg.lazy {
+		return nil, fmt.Errorf("%w: nil context", ErrInvalidOption)
+	}
 	if cfg.refresh < cfg.minRefresh {
 		return nil, fmt.Errorf("%w: refresh interval %v below the min refresh interval %v", ErrInvalidOption, cfg.refresh, cfg.minRefresh)
 	}
@@ -253,9 +256,6 @@ func NewRemoteKeys(ctx context.Context, jwksURL string, opts ...RemoteOption) (*
 	r.base, r.cancel = context.WithCancel(context.Background())
 	if cfg.lazy {
 		return r, nil
-	}
-	if ctx == nil {
-		return nil, fmt.Errorf("%w: nil context", ErrInvalidOption)
 	}
 	r.nextTry.Store(r.now().Add(cfg.minRefresh).UnixNano())
 	if err := r.fetch(ctx); err != nil {
@@ -350,6 +350,9 @@ func (r *RemoteKeys) VerificationKey(ctx context.Context, kid string) (*Key, err
 // Refresh fetches the set now, or waits for the fetch under way, ignoring
 // the rate limit. Use it when the issuer is known to have rotated its keys.
 func (r *RemoteKeys) Refresh(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	r.mu.Lock()
 	f := r.flight.Load()
 	if f == nil && !r.closed {

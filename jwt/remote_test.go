@@ -987,3 +987,18 @@ func TestRemoteKeysLogsFailedRefresh(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestRemoteKeysNilContext(t *testing.T) {
+	k := remoteKey(t, ES256)
+	srv := newJWKSServer(t, true, k)
+	var nilCtx context.Context
+	_, err := NewRemoteKeys(nilCtx, srv.URL, WithHTTPClient(srv.Client()))
+	assert.ErrorIs(t, err, ErrInvalidOption)
+	r, err := NewRemoteKeys(nilCtx, srv.URL, WithHTTPClient(srv.Client()), WithLazyFetch())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close() })
+	got, err := r.VerificationKey(nilCtx, k.ID())
+	require.NoError(t, err)
+	assert.Equal(t, k.ID(), got.ID())
+	assert.NoError(t, r.Refresh(nilCtx))
+}
