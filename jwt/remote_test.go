@@ -1002,3 +1002,24 @@ func TestRemoteKeysNilContext(t *testing.T) {
 	assert.Equal(t, k.ID(), got.ID())
 	assert.NoError(t, r.Refresh(nilCtx))
 }
+
+// A background refresh belongs to RemoteKeys, not to the request that
+// happened to find the set stale: cancelling that request does not stop it.
+func TestRemoteKeysRefreshOutlivesTheTriggeringRequest(t *testing.T) {
+	k1, k2 := remoteKey(t, ES256), remoteKey(t, ES256)
+	srv := newJWKSServer(t, true, k1)
+	clock := newRemoteClock()
+	r := srv.mustOpen(t, clock)
+	srv.setKeys(t, k2)
+	clock.Advance(DefaultRefreshInterval)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	got, err := r.VerificationKey(ctx, k1.ID())
+	require.NoError(t, err, "answered from the set in hand")
+	assert.Equal(t, k1.ID(), got.ID())
+	r.settle()
+	got, err = r.VerificationKey(t.Context(), k2.ID())
+	require.NoError(t, err, "the refresh completed")
+	assert.Equal(t, k2.ID(), got.ID())
+	assert.EqualValues(t, 2, srv.hits.Load())
+}
