@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -278,11 +277,32 @@ func WithMaxTokenSize(bytes int) Option {
 	}
 }
 
-// typeMatches implements RFC 9068 §4's comparison of typ.
+// typeMatches implements RFC 9068 §4's comparison of typ: ASCII
+// case-insensitive (media types are ASCII; Unicode folding would let "ſ"
+// stand for "s"), with an optional "application/" prefix.
 func typeMatches(want, got string) bool {
-	if strings.EqualFold(got, want) {
+	if asciiEqualFold(got, want) {
 		return true
 	}
 	const prefix = "application/"
-	return len(got) > len(prefix) && strings.EqualFold(got[:len(prefix)], prefix) && strings.EqualFold(got[len(prefix):], want)
+	return len(got) > len(prefix) && asciiEqualFold(got[:len(prefix)], prefix) && asciiEqualFold(got[len(prefix):], want)
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

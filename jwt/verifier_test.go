@@ -810,3 +810,12 @@ func TestVerifierLongHeaderAndLargeSignature(t *testing.T) {
 		require.NoError(t, err, "header padding %d", n)
 	}
 }
+
+func TestTypeComparisonIsASCIIOnly(t *testing.T) {
+	require.True(t, typeMatches("at+jwt", "AT+JWT"))
+	require.True(t, typeMatches("at+jwt", "Application/At+Jwt"))
+	require.True(t, typeMatches("custom-s", "CUSTOM-S"))
+	require.False(t, typeMatches("custom-s", "custom-ſ"), "Unicode folding must not apply")
+	require.False(t, typeMatches("at+jwt", "at+jwt "))
+	require.False(t, typeMatches("at+jwt", "application/"))
+}
