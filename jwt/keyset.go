@@ -128,6 +128,11 @@ func (ks *KeySet) store(signing *Key, keys []*Key) error {
 	if err != nil {
 		return err
 	}
+	// Keep the verification halves, so that a key that stays in the set
+	// stays the same *Key across changes and verifiers' caches keep it.
+	for i, k := range keys {
+		keys[i] = m.byID[k.id]
+	}
 	ks.snap.Store(&keySetSnap{signing: signing, keys: keys, m: m})
 	return nil
 }
@@ -142,12 +147,24 @@ func (ks *KeySet) SigningKey() *Key { return ks.snap.Load().signing }
 
 // Keys returns the verification keys, public halves for asymmetric keys.
 func (ks *KeySet) Keys() []*Key {
-	s := ks.snap.Load()
-	out := make([]*Key, 0, len(s.keys))
-	for _, k := range s.keys {
-		out = append(out, s.m.byID[k.id])
+	return append([]*Key(nil), ks.snap.Load().keys...)
+}
+
+// Add adds a key that verifies but does not sign. Publish a new signing key
+// this way first (JWKSHandler serves it at once), wait until verifiers that
+// read the JWK Set have refreshed, then Rotate to it: no verifier ever sees
+// a token from a key it has not heard of.
+func (ks *KeySet) Add(k *Key) error {
+	if k == nil {
+		return fmt.Errorf("%w: nil key", ErrInvalidKey)
 	}
-	return out
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	s := ks.snap.Load()
+	if _, dup := s.m.byID[k.id]; dup {
+		return fmt.Errorf("%w: kid %q is already in the set", ErrInvalidKey, k.id)
+	}
+	return ks.store(s.signing, append(append(make([]*Key, 0, len(s.keys)+1), s.keys...), k))
 }
 
 // Rotate makes next the signing key. The previous signing key keeps

@@ -228,3 +228,31 @@ func TestStaticKeys(t *testing.T) {
 	_, err = StaticKeys(a, a).VerificationKey(context.Background(), a.ID())
 	require.ErrorIs(t, err, ErrKeySource)
 }
+
+func TestKeySetAddPublishesBeforeSigning(t *testing.T) {
+	ctx := context.Background()
+	cur, err := GenerateKey(ES256)
+	require.NoError(t, err)
+	next, err := GenerateKey(EdDSA)
+	require.NoError(t, err)
+	ks, err := NewKeySet(cur)
+	require.NoError(t, err)
+
+	require.NoError(t, ks.Add(next))
+	require.Equal(t, cur, ks.SigningKey(), "Add does not change the signing key")
+	got, err := ks.VerificationKey(ctx, next.ID())
+	require.NoError(t, err)
+	require.Nil(t, got.signer, "only the public half is kept for verification")
+	require.Len(t, ks.Keys(), 2)
+
+	require.ErrorIs(t, ks.Add(next), ErrInvalidKey, "a kid already in the set")
+	require.ErrorIs(t, ks.Add(nil), ErrInvalidKey)
+
+	// Rotating to the published key keeps its verification key identical,
+	// so verifiers' caches keep answering for tokens it signed.
+	before, _ := ks.VerificationKey(ctx, cur.ID())
+	require.NoError(t, ks.Rotate(next))
+	after, _ := ks.VerificationKey(ctx, cur.ID())
+	require.Same(t, before, after, "an unchanged key stays the same *Key across rotations")
+	require.Equal(t, next, ks.SigningKey())
+}
