@@ -26,6 +26,7 @@ func run(ctx context.Context, out io.Writer) error {
 		fn   func(context.Context, *tour) error
 	}{
 		{"Access tokens (package jwt)", tourJWT},
+		{"JWKS and HTTP middleware (package jwt)", tourRemote},
 		{"Server-side sessions (package session)", tourSession},
 	}
 	for _, s := range steps {
