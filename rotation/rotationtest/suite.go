@@ -69,6 +69,7 @@ func Run(t *testing.T, factory Factory) {
 		{"Rotator/RevokeRacingExchanges", testRevokeRacingExchanges},
 		{"Rotator/IdleExpirySlides", testIdleExpiry},
 		{"Rotator/AbsoluteExpiryNotReanchored", testAbsoluteExpiry},
+		{"Rotator/ConsumedTokenRemembered", testConsumedRemembered},
 		{"Rotator/InvalidTokensNeverReachStore", testInvalidTokens},
 		{"Rotator/Logout", testLogout},
 		{"Rotator/RevokeSubject", testRevokeSubject},
@@ -791,6 +792,19 @@ func testAbsoluteExpiry(t *testing.T, ctx context.Context, s rotation.Store) {
 		require.ErrorIs(t, err, rotation.ErrExpired, "rotation never re-anchors the family lifetime")
 		break
 	}
+}
+
+// A consumed token is remembered as long as the family can live: a replay
+// just before the idle expiry is still reuse, never "unknown".
+func testConsumedRemembered(t *testing.T, ctx context.Context, s rotation.Store) {
+	const idle = 24 * time.Hour
+	e := newEnv(t, s, rotation.WithRefreshTTL(idle))
+	p0 := login(t, ctx, e.rot, "mia")
+	_, err := e.rot.Refresh(ctx, p0.RefreshToken)
+	require.NoError(t, err)
+	e.clock.Advance(idle - time.Millisecond)
+	_, err = e.rot.Refresh(ctx, p0.RefreshToken)
+	require.ErrorIs(t, err, rotation.ErrReused)
 }
 
 func testInvalidTokens(t *testing.T, ctx context.Context, s rotation.Store) {
