@@ -5,7 +5,10 @@
 // one Lua script on that key (EVALSHA, falling back to EVAL): one round trip
 // that consumes the presented token and installs its successor atomically,
 // or detects reuse and revokes the family in the same step. The hash keeps
-// the SHA-256 of the current and previous secrets, never a token.
+// the SHA-256 of the current and previous secrets, never a token. The
+// script compares those digests with Lua's ordinary string equality; only
+// tokens whose MAC the Rotator has verified reach it, so its timing tells
+// an attacker nothing he could use.
 //
 // A subject's families are indexed in a sorted set in its own hash slot,
 // "<prefix>sub:{<hash of the subject>}", scored by the family's absolute
