@@ -28,6 +28,7 @@ func run(ctx context.Context, out io.Writer) error {
 		{"Access tokens (package jwt)", tourJWT},
 		{"JWKS and HTTP middleware (package jwt)", tourRemote},
 		{"Revoking access tokens (package blocklist)", tourBlocklist},
+		{"Refresh tokens (package rotation)", tourRotation},
 		{"Server-side sessions (package session)", tourSession},
 	}
 	for _, s := range steps {

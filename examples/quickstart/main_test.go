@@ -13,5 +13,13 @@ func TestQuickstartRuns(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out))
 	require.Contains(t, out.String(), "Done.")
-	require.Contains(t, out.String(), "jwt: invalid signature")
+	for _, want := range []string{
+		"jwt: invalid signature",                  // a forged token
+		"403 Bearer error=\"insufficient_scope\"", // middleware scopes
+		"jwt: token revoked",                      // blocklist
+		"rotation: refresh token reused",          // reuse detection
+		"session: anomaly detected",               // country jump
+	} {
+		require.Contains(t, out.String(), want)
+	}
 }
