@@ -19,10 +19,9 @@ const maxDepth = 32
 var errJSON = errors.New("invalid JSON")
 
 type jsonReader struct {
-	b     []byte
-	i     int
-	buf   []byte    // scratch for unescaped strings
-	names []nameRef // member names of the objects being read, innermost last
+	b   []byte
+	i   int
+	buf []byte // scratch for unescaped strings
 }
 
 func (r *jsonReader) ws() {
@@ -70,8 +69,10 @@ func (r *jsonReader) object(member func(name []byte) error) error {
 	if r.expect('}') {
 		return nil
 	}
-	base := len(r.names)
-	defer func() { r.names = r.names[:base] }()
+	// The names seen so far live on the stack for ordinary objects; only
+	// an object of more than len(local) members spills to the heap.
+	var local [16]nameRef
+	seen := local[:0]
 	for {
 		if r.peek() != '"' {
 			return errJSON
@@ -85,15 +86,15 @@ func (r *jsonReader) object(member func(name []byte) error) error {
 			name = append([]byte(nil), name...)
 		}
 		h := fnv64(name)
-		for _, e := range r.names[base:] {
+		for _, e := range seen {
 			if e.hash == h && string(e.name) == string(name) {
 				return errDuplicate
 			}
 		}
-		if len(r.names)-base >= maxMembers {
+		if len(seen) >= maxMembers {
 			return errJSON
 		}
-		r.names = append(r.names, nameRef{h, name})
+		seen = append(seen, nameRef{h, name})
 		if !r.expect(':') {
 			return errJSON
 		}

@@ -106,8 +106,7 @@ const (
 
 func parseHeader(b []byte) (header, error) {
 	var h header
-	var names [16]nameRef
-	r := jsonReader{b: b, names: names[:0]}
+	r := jsonReader{b: b}
 	err := r.object(func(name []byte) error {
 		switch string(name) {
 		case "alg":
@@ -232,8 +231,7 @@ var registeredClaims = map[string]present{
 // aud), sparing an allocation.
 func parseClaims(b []byte, c *Claims, intern func([]byte) string) (present, error) {
 	var has present
-	var names [16]nameRef
-	r := jsonReader{b: b, names: names[:0]}
+	r := jsonReader{b: b}
 	str := func(dst *string, bit present) error {
 		s, err := r.str()
 		if err != nil {
