@@ -132,7 +132,9 @@ const (
 //     Expired; generation == head and hash == Current -> Rotated (head :=
 //     Next, generation+1, RotatedAt := now, IdleExpiresAt := min(now+IdleTTL,
 //     ExpiresAt)); generation == head-1 and hash == the previous head's hash
-//     and now-RotatedAt < Grace -> Grace if Next == Current, else Mismatch;
+//     and Grace > 0 and now-RotatedAt < Grace -> Grace if Next ==
+//     Current, else Mismatch (a Grace of 0 is no window, even for a
+//     caller whose clock is behind the rotation);
 //     generation == head-1 with the previous hash, grace over, or
 //     generation < head-1 -> revoke (ReasonReuse) and Reused; anything
 //     else -> Mismatch. Hashes are compared in constant time where the

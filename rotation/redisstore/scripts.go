@@ -51,7 +51,8 @@ if gen == head then
 end
 if gen == head - 1 then
   if ARGV[2] ~= f[4] then return {'mismatch', f} end
-  if now - tonumber(f[5]) < tonumber(ARGV[5]) then
+  local grace = tonumber(ARGV[5])
+  if grace > 0 and now - tonumber(f[5]) < grace then
     if ARGV[3] ~= f[3] then return {'mismatch', f} end
     return {'grace', f}
   end

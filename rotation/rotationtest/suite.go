@@ -52,6 +52,7 @@ func Run(t *testing.T, factory Factory) {
 		{"Store/ExchangeReuseRevokes", testExchangeReuse},
 		{"Store/GraceOnlyForPreviousAndSameSuccessor", testStoreGrace},
 		{"Store/RevokedBeatsGrace", testRevokedBeatsGrace},
+		{"Store/NoGraceEvenWithClockBehind", testNoGraceClockBehind},
 		{"Store/IdleExpiry", testStoreIdleExpiry},
 		{"Store/AbsoluteExpiryCapsIdle", testStoreAbsoluteExpiry},
 		{"Store/RevokeIdempotent", testRevokeIdempotent},
@@ -64,6 +65,7 @@ func Run(t *testing.T, factory Factory) {
 		{"Rotator/TwoRotatorsRacing", testTwoRotators},
 		{"Rotator/AncestorReplayIsReuse", testAncestorReplay},
 		{"Rotator/GraceEnds", testGraceEnds},
+		{"Rotator/NoGraceWithSkewedInstance", testNoGraceSkewed},
 		{"Rotator/ReuseRevokesFamilyAndSession", testReuseRevokes},
 		{"Rotator/RevokeBeforeExchangeCompletes", testRevokeRacesExchange},
 		{"Rotator/RevokeRacingExchanges", testRevokeRacingExchanges},
@@ -324,6 +326,24 @@ func testRevokedBeatsGrace(t *testing.T, ctx context.Context, s rotation.Store) 
 	res, err = s.Exchange(ctx, exchange(&f, 2, h2, randomHash(t), T0.Add(2*time.Millisecond), grace))
 	require.NoError(t, err)
 	assert.Equal(t, rotation.OutcomeRevoked, res.Outcome, "the head")
+}
+
+// Without a grace period, a second presentation is reuse even when the
+// caller's clock is behind the rotation (another instance's clock, or a
+// wall clock stepped back): "now - rotated" is then negative, which is
+// below a grace of 0 but must not open a window.
+func testNoGraceClockBehind(t *testing.T, ctx context.Context, s rotation.Store) {
+	f := newFamily(t, T0)
+	require.NoError(t, s.Create(ctx, f, T0))
+	next := randomHash(t)
+	rotatedAt := T0.Add(time.Minute)
+	res, err := s.Exchange(ctx, exchange(&f, 0, f.Current, next, rotatedAt, 0))
+	require.NoError(t, err)
+	require.Equal(t, rotation.OutcomeRotated, res.Outcome)
+	res, err = s.Exchange(ctx, exchange(&f, 0, f.Current, next, rotatedAt.Add(-time.Second), 0))
+	require.NoError(t, err)
+	assert.Equal(t, rotation.OutcomeReused, res.Outcome, "grace 0 is strict whatever the clocks say")
+	assert.True(t, res.Family.Revoked)
 }
 
 func testStoreIdleExpiry(t *testing.T, ctx context.Context, s rotation.Store) {
@@ -677,6 +697,20 @@ func testGraceEnds(t *testing.T, ctx context.Context, s rotation.Store) {
 	require.ErrorIs(t, err, rotation.ErrReused, "after the grace period")
 	_, err = e.rot.Refresh(ctx, p1.RefreshToken)
 	require.ErrorIs(t, err, rotation.ErrRevoked)
+}
+
+// Two instances whose clocks differ: without a grace period, the token
+// one of them rotated is reuse on the other, even if that one's clock is
+// behind.
+func testNoGraceSkewed(t *testing.T, ctx context.Context, s rotation.Store) {
+	ahead, behind := newEnv(t, s), newEnv(t, s)
+	ahead.clock.Advance(2 * time.Second)
+	p0 := login(t, ctx, ahead.rot, "skew")
+	_, err := ahead.rot.Refresh(ctx, p0.RefreshToken)
+	require.NoError(t, err)
+	q, err := behind.rot.Refresh(ctx, p0.RefreshToken)
+	require.ErrorIs(t, err, rotation.ErrReused, "replay through the instance whose clock is behind")
+	assert.Nil(t, q)
 }
 
 func testReuseRevokes(t *testing.T, ctx context.Context, s rotation.Store) {
