@@ -84,6 +84,20 @@ for i = 1, #evicted do out[#out+1] = evicted[i] end
 return out
 `)
 
+// getScript: KEYS rec, meta. ARGV sid. Returns the record's HGETALL when
+// the session has an index entry, else nil. One script rather than two plain
+// reads: it reads the entry and the record at one instant, and as a script
+// (EVALSHA is not a read-only command) it always runs on the master, so a
+// client that sends reads to replicas (ReadOnly, RouteByLatency,
+// RouteRandomly) cannot validate a session that a lagging replica still holds
+// after the master revoked or evicted it. Expiry is checked by the caller.
+var getScript = redis.NewScript(`
+if not redis.call('HGET', KEYS[2], ARGV[1]) then return false end
+local r = redis.call('HGETALL', KEYS[1])
+if #r == 0 then return false end
+return r
+`)
+
 // touchScript: KEYS rec, meta. ARGV sid, now, ls, ie, ip, ua, cc, su, grace.
 // Returns 1, or 0 when the session is not live.
 var touchScript = redis.NewScript(luaLive + `

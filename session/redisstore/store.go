@@ -137,38 +137,22 @@ func (s *Store) dropRecords(ctx context.Context, tag string, ids []string) {
 	_ = s.rdb.Del(ctx, keys...).Err()
 }
 
-// Get implements session.Store: one pipelined round trip reading the index
-// entry and the record (plain reads are cheaper for Redis than a script).
-// Read in either order against a concurrent delete, a revoked session shows
-// a missing entry or an empty record, never a live one.
+// Get implements session.Store: one script, one round trip. The index entry
+// decides whether the session exists; see getScript for why this is not a
+// pipeline of plain reads.
 func (s *Store) Get(ctx context.Context, now time.Time, id string) (session.Record, error) {
 	keys, ok := s.keys(id)
 	if !ok {
 		return session.Record{}, session.ErrNotFound
 	}
-	var (
-		entry *redis.StringCmd
-		rec   *redis.MapStringStringCmd
-	)
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		entry = p.HGet(ctx, keys[1], id)
-		rec = p.HGetAll(ctx, keys[0])
-		return nil
-	})
-	if errors.Is(err, redis.Nil) || entry.Err() == redis.Nil {
-		if rec.Err() != nil && !errors.Is(rec.Err(), redis.Nil) {
-			return session.Record{}, fail("get", rec.Err())
-		}
+	res, err := getScript.Run(ctx, s.rdb, keys, id).Slice()
+	if errors.Is(err, redis.Nil) {
 		return session.Record{}, session.ErrNotFound
 	}
 	if err != nil {
 		return session.Record{}, fail("get", err)
 	}
-	m := rec.Val()
-	if len(m) == 0 {
-		return session.Record{}, session.ErrNotFound
-	}
-	r, err := decodeMap(id, m)
+	r, err := decode(id, res)
 	if err != nil {
 		return session.Record{}, err
 	}
