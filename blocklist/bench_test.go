@@ -21,6 +21,7 @@ var bench struct {
 	bytesPerEntry float64
 	hits, misses  []jwt.Claims // a hot working set: 1,024 tokens
 	spread        []jwt.Claims // 65,536 hits spread over the whole table
+	missSpread    []jwt.Claims // 65,536 misses, each probing its own place in the table
 }
 
 func benchJTI(i int) string { return fmt.Sprintf("jti-%016x", uint64(i)*0x9E3779B97F4A7C15) }
@@ -61,6 +62,7 @@ func setupBench(b *testing.B) {
 		}
 		for i := range 1 << 16 {
 			bench.spread = append(bench.spread, jwt.Claims{ID: benchJTI(i * 15 % benchEntries), Subject: "user-y", SessionID: "sid-y", IssuedAt: now})
+			bench.missSpread = append(bench.missSpread, jwt.Claims{ID: fmt.Sprintf("jti-miss-%012x", i), Subject: "user-y", SessionID: "sid-y", IssuedAt: now})
 		}
 	})
 }
@@ -103,4 +105,7 @@ func BenchmarkIsRevoked(b *testing.B) {
 	run("Hit", bench.hits, true)
 	run("Miss", bench.misses, false)
 	run("HitSpread", bench.spread, true)
+	// The case a real service sees most: a token that is not revoked, whose
+	// probe lands on a cache line no recent lookup touched.
+	run("MissSpread", bench.missSpread, false)
 }
