@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -95,4 +96,78 @@ func TestRevocationNotHiddenByReplicaLag(t *testing.T) {
 	}
 	_, err = m.Validate(ctx, tKept, ci)
 	require.NoError(t, err)
+}
+
+// dropDel is a go-redis hook that loses every plain DEL, as a connection
+// failure between a script and its follow-up would.
+type dropDel struct{}
+
+func (dropDel) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (dropDel) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "del" {
+			cmd.SetErr(errors.New("connection lost"))
+			return cmd.Err()
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (dropDel) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// Eviction and RevokeAll end sessions in their script (the index entry goes)
+// and delete the records in a follow-up DEL. If that DEL never happens, the
+// surviving records must still be dead for every operation.
+func TestRecordSurvivingItsIndexEntryIsDead(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	ctx := context.Background()
+	st, err := redisstore.New(rdb)
+	require.NoError(t, err)
+	clock := sessiontest.NewClock(time.Now())
+	m, err := session.NewManager(st, session.WithClock(clock.Now), session.WithMaxSessions(1, session.EvictOldest))
+	require.NoError(t, err)
+	ci := session.ClientInfo{UserAgent: "ua"}
+	evicted, tEvicted, err := m.Create(ctx, "alice", ci)
+	require.NoError(t, err)
+	bob, tBob, err := m.Create(ctx, "bob", ci)
+	require.NoError(t, err)
+
+	rdb.AddHook(dropDel{})
+	clock.Advance(time.Millisecond)
+	kept, tKept, err := m.Create(ctx, "alice", ci) // evicts the first; its DEL is lost
+	require.NoError(t, err)
+	require.NoError(t, m.RevokeAll(ctx, "bob")) // DEL lost too
+	for _, id := range []string{evicted.ID, bob.ID} {
+		key := "credence:session:{" + id[:16] + "}:s:" + id
+		n, err := rdb.Exists(ctx, key).Result()
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n, "the record survived: the test exercises what it claims")
+	}
+
+	clock.Advance(2 * time.Minute) // past the touch interval: Validate also tries to write
+	for _, tok := range []string{tEvicted, tBob} {
+		_, err := m.Validate(ctx, tok, ci)
+		require.ErrorIs(t, err, session.ErrNotFound)
+		_, err = m.Renew(ctx, tok)
+		require.ErrorIs(t, err, session.ErrNotFound)
+		_, err = m.Reauthenticate(ctx, tok)
+		require.ErrorIs(t, err, session.ErrNotFound)
+	}
+	for user, want := range map[string][]string{"alice": {kept.ID}, "bob": nil} {
+		list, err := m.List(ctx, user)
+		require.NoError(t, err)
+		var ids []string
+		for _, s := range list {
+			ids = append(ids, s.ID)
+		}
+		require.Equal(t, want, ids, user)
+	}
+	_, err = m.Validate(ctx, tKept, ci)
+	require.NoError(t, err)
+	clock.Advance(time.Millisecond)
+	_, _, err = m.Create(ctx, "bob", ci)
+	require.NoError(t, err, "the dead records do not count against the limit")
 }

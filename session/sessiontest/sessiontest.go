@@ -73,6 +73,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"LimitCountsOnlyLiveSessions", testLimitLive},
 		{"LimitConcurrentRejectNew", func(e *env) { testLimitConcurrent(e, session.RejectNew) }},
 		{"LimitConcurrentEvictOldest", func(e *env) { testLimitConcurrent(e, session.EvictOldest) }},
+		{"IndexConsistentUnderConcurrentCreateEvictRevoke", testIndexConcurrent},
 		{"NoAliasing", testNoAliasing},
 		{"CancelledContext", testCancelled},
 	}
@@ -548,6 +549,92 @@ func testLimitConcurrent(e *env, policy session.LimitPolicy) {
 			require.ErrorIs(e.t, err, session.ErrNotFound)
 		}
 	}
+}
+
+// testIndexConcurrent races creates that evict against deletes, revocations
+// of all but one session, and touches. However they interleave, every
+// session ends up either live or removed by exactly one operation (two
+// callers never both win a removal), the limit holds, and the index (List)
+// agrees with Get about which sessions are live.
+func testIndexConcurrent(e *env) {
+	const workers, perWorker, limit = 8, 10, 3
+	l := session.Limit{Max: limit, Policy: session.EvictOldest}
+	bob := e.rec("bob")
+	e.create(bob, session.Limit{})
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		created []string
+		removed = map[string]int{}
+	)
+	note := func(ids ...string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids {
+			removed[id]++
+		}
+	}
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWorker {
+				r := e.rec("alice")
+				r.CreatedAt = r.CreatedAt.Add(time.Duration(w*perWorker+i) * time.Millisecond)
+				now := e.clock.Now()
+				ev, err := e.store.Create(e.ctx, now, r, l)
+				if err != nil {
+					e.t.Errorf("create: %v", err)
+					return
+				}
+				mu.Lock()
+				created = append(created, r.ID)
+				mu.Unlock()
+				note(ev...)
+				switch i % 4 {
+				case 1:
+					if _, err := e.store.Delete(e.ctx, now, r.ID); err == nil {
+						note(r.ID)
+					} else if !errors.Is(err, session.ErrNotFound) {
+						e.t.Errorf("delete: %v", err)
+					}
+				case 2:
+					err := e.store.Touch(e.ctx, now, r.ID, session.Touch{LastSeenAt: now, IdleExpiresAt: now.Add(idle), IP: r.IP, UserAgent: r.UserAgent})
+					if err != nil && !errors.Is(err, session.ErrNotFound) {
+						e.t.Errorf("touch: %v", err)
+					}
+				case 3:
+					ids, err := e.store.DeleteUser(e.ctx, now, "alice", r.ID)
+					if err != nil {
+						e.t.Errorf("delete user: %v", err)
+					}
+					note(ids...)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.Len(e.t, created, workers*perWorker)
+	live := e.ids("alice")
+	require.LessOrEqual(e.t, len(live), limit)
+	isLive := map[string]bool{}
+	for _, id := range live {
+		isLive[id] = true
+	}
+	for _, id := range created {
+		n := removed[id]
+		if isLive[id] {
+			n++
+		}
+		require.Equal(e.t, 1, n, "session %s must be live or removed exactly once", id)
+		_, err := e.store.Get(e.ctx, e.clock.Now(), id)
+		if isLive[id] {
+			require.NoError(e.t, err, "listed but not found: %s", id)
+		} else {
+			require.ErrorIs(e.t, err, session.ErrNotFound, "removed but still found: %s", id)
+		}
+	}
+	require.Equal(e.t, []string{bob.ID}, e.ids("bob"), "another user's index is untouched")
 }
 
 func testNoAliasing(e *env) {
