@@ -258,7 +258,9 @@ func (m *Manager) end(ctx context.Context, now time.Time, id, userID, reason str
 }
 
 // RevokeAll ends every session of userID ("log out everywhere"), in one
-// atomic store operation.
+// atomic store operation. With a Revoker that fails, the error wraps
+// ErrRevoker and names each session concerned; retry those with Revoke (see
+// WithRevoker).
 func (m *Manager) RevokeAll(ctx context.Context, userID string) error {
 	return m.revokeUser(ctx, userID, "", "revoke-all")
 }

@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -466,4 +467,33 @@ func TestStoreFailureIsAnError(t *testing.T) {
 	_, err = f.m.Validate(f.ctx, token, alice)
 	require.ErrorIs(t, err, session.ErrStore)
 	require.NotErrorIs(t, err, session.ErrNotFound)
+}
+
+// Eviction is the documented exception to failing closed: the new login
+// succeeds, the evicted session is gone, and the Revoker failure is logged.
+// After a failed RevokeAll, Revoke of each named session reaches the
+// Revoker again (RevokeAll itself finds nothing left to revoke).
+func TestRevokerFailureOnEvictionAndRevokeAllRetry(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	f := newFixture(t, session.WithMaxSessions(1, session.EvictOldest), session.WithLogger(log))
+	first, firstToken, err := f.m.Create(f.ctx, "alice", alice)
+	require.NoError(t, err)
+	f.rec.fail = errors.New("blocklist down")
+	f.clock.Advance(time.Second)
+	second, _, err := f.m.Create(f.ctx, "alice", alice)
+	require.NoError(t, err, "eviction: best effort")
+	_, err = f.m.Validate(f.ctx, firstToken, alice)
+	require.ErrorIs(t, err, session.ErrNotFound)
+	require.Contains(t, buf.String(), "level=ERROR")
+	require.Contains(t, buf.String(), "session_id="+first.ID)
+
+	err = f.m.RevokeAll(f.ctx, "alice")
+	require.ErrorIs(t, err, session.ErrRevoker)
+	require.Contains(t, err.Error(), second.ID, "the error names the session to retry")
+	f.rec.fail = nil
+	require.NoError(t, f.m.RevokeAll(f.ctx, "alice"))
+	require.Empty(t, f.rec.revokedIDs(), "a second RevokeAll finds no session: it cannot finish the job")
+	require.NoError(t, f.m.Revoke(f.ctx, second.ID))
+	require.Equal(t, []string{second.ID}, f.rec.revokedIDs())
 }

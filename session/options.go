@@ -162,8 +162,13 @@ func WithGeoResolver(g GeoResolver) Option {
 // Logout, eviction, anomaly termination) also revoke the session's access
 // tokens through r. The session is removed from the store first, always; if
 // r then fails, the method returns an error wrapping ErrRevoker (fail closed:
-// the caller learns the tokens may live on and can retry; Revoke of a session
-// already gone still calls r, so a retry completes the job). Default: none.
+// the caller learns the tokens may live on and can retry). Revoke of a
+// session already gone still calls r, so retrying Revoke completes the job;
+// RevokeAll and RevokeOthers cannot be retried that way (the sessions are
+// gone, so a second call finds none): their error names every session whose
+// r call failed, to be retried with Revoke. The one exception is eviction by
+// WithMaxSessions: a failure there is logged at error level and Create still
+// succeeds, since the new login is not at fault. Default: none.
 func WithRevoker(r Revoker) Option {
 	return func(c *config) error {
 		if r == nil {
