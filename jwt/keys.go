@@ -394,3 +394,19 @@ func (k *Key) MarshalJSON() ([]byte, error) {
 }
 
 var _ json.Marshaler = (*Key)(nil)
+
+// Format prints the key as its kid and algorithm, whatever the verb: fmt
+// prints unexported fields by reflection, which would put an HMAC secret or
+// an Ed25519 private key (both byte slices) in a log line.
+func (k Key) Format(f fmt.State, _ rune) {
+	kind := "public"
+	switch {
+	case k.secret != nil:
+		kind = "secret"
+	case k.signer != nil:
+		kind = "private"
+	}
+	fmt.Fprintf(f, "jwt.Key{kid: %q, alg: %s, %s}", k.id, k.alg, kind)
+}
+
+var _ fmt.Formatter = Key{}

@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -8,10 +9,15 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -408,4 +414,58 @@ func TestParseKeySet(t *testing.T) {
 			require.True(t, vtIsAny(err, ErrInvalidKey, ErrAlgorithm), "%v", err)
 		})
 	}
+}
+
+// TestKeyPrintingHidesSecrets: a *Key that reaches a log line (fmt with any
+// verb, slog's text and JSON handlers, a struct that holds it) shows its
+// kid and algorithm, never an HMAC secret or private key bytes. fmt prints
+// unexported fields by reflection, and an Ed25519 private key is a byte
+// slice, so without a Format method both were printed in full.
+func TestKeyPrintingHidesSecrets(t *testing.T) {
+	secret := []byte("credence-review-hmac-secret-0123456789")
+	hs, err := NewHMACKey(secret, HS256)
+	require.NoError(t, err)
+	ed := vtKey(t, EdDSA, 0)
+	es := vtKey(t, ES256, 0)
+	rs := vtKey(t, RS256, 0)
+	esPriv, err := es.signer.(*ecdsa.PrivateKey).Bytes()
+	require.NoError(t, err)
+	secrets := map[string][]byte{
+		"HS256": secret,
+		"EdDSA": ed.signer.(ed25519.PrivateKey).Seed(),
+		"ES256": esPriv,
+		"RS256": rs.signer.(*rsa.PrivateKey).D.Bytes(),
+	}
+	// forms are how fmt and slog can spell a byte string.
+	forms := func(b []byte) []string {
+		head := b[:8]
+		dec, q := fmt.Sprint(head), fmt.Sprintf("%q", head)
+		return []string{
+			dec[1 : len(dec)-1], hex.EncodeToString(head), strings.ToUpper(hex.EncodeToString(head)),
+			base64.StdEncoding.EncodeToString(b)[:10], base64.RawURLEncoding.EncodeToString(b)[:10],
+			string(head), q[1 : len(q)-1],
+		}
+	}
+	for name, k := range map[string]*Key{"HS256": hs, "EdDSA": ed, "ES256": es, "RS256": rs} {
+		t.Run(name, func(t *testing.T) {
+			var outs []string
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%X", "%q"} {
+				outs = append(outs, fmt.Sprintf(verb, k), fmt.Sprintf(verb, *k),
+					fmt.Sprintf(verb, struct{ K *Key }{k}), fmt.Sprintf(verb, []*Key{k}))
+			}
+			var text, js bytes.Buffer
+			slog.New(slog.NewTextHandler(&text, nil)).Info("key", "k", k, "v", *k)
+			slog.New(slog.NewJSONHandler(&js, nil)).Info("key", "k", k)
+			outs = append(outs, text.String(), js.String(), fmt.Sprint(k))
+			for _, out := range outs {
+				for _, f := range forms(secrets[name]) {
+					require.NotContains(t, out, f, "secret material printed: %s", out)
+				}
+			}
+			require.Contains(t, fmt.Sprint(k), k.ID(), "the kid is what a log line needs")
+			require.Contains(t, fmt.Sprint(k), string(k.Algorithm()))
+		})
+	}
+	var nilKey *Key
+	require.NotPanics(t, func() { _ = fmt.Sprint(nilKey) })
 }
