@@ -99,13 +99,16 @@ func (m *Manager) lookup(ctx context.Context, now time.Time, token string) (Reco
 		return Record{}, hash, err
 	}
 	rec, err := m.store.Get(ctx, now, id)
-	if err != nil {
+	expired := errors.Is(err, ErrExpired)
+	if err != nil && !expired {
 		return Record{}, hash, err
 	}
+	// The secret is checked before expiry is reported: without it, an
+	// expired session must look like an unknown one.
 	if subtle.ConstantTimeCompare(hash[:], rec.SecretHash[:]) != 1 {
 		return Record{}, hash, ErrNotFound
 	}
-	if !now.Before(rec.Expiry()) {
+	if expired || !now.Before(rec.Expiry()) {
 		return Record{}, hash, ErrExpired
 	}
 	return rec, hash, nil

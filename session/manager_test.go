@@ -497,3 +497,22 @@ func TestRevokerFailureOnEvictionAndRevokeAllRetry(t *testing.T) {
 	require.NoError(t, f.m.Revoke(f.ctx, second.ID))
 	require.Equal(t, []string{second.ID}, f.rec.revokedIDs())
 }
+
+// Without the secret, an expired session looks like any unknown one: the
+// error must not tell whoever holds a (public) session ID that it existed.
+func TestWrongSecretForExpiredSessionIsNotFound(t *testing.T) {
+	f := newFixture(t)
+	s, _, err := f.m.Create(f.ctx, "alice", alice)
+	require.NoError(t, err)
+	_, token, err := f.m.Create(f.ctx, "alice", alice)
+	require.NoError(t, err)
+	forged := s.ID + "." + strings.Repeat("A", 43)
+	f.clock.Advance(31 * time.Minute)
+	_, err = f.m.Validate(f.ctx, forged, alice)
+	require.ErrorIs(t, err, session.ErrNotFound)
+	require.NotErrorIs(t, err, session.ErrExpired)
+	_, err = f.m.Renew(f.ctx, forged)
+	require.ErrorIs(t, err, session.ErrNotFound)
+	_, err = f.m.Validate(f.ctx, token, alice)
+	require.ErrorIs(t, err, session.ErrExpired, "the holder of the secret learns why")
+}

@@ -147,9 +147,13 @@ func (s *MemoryStore) Get(ctx context.Context, now time.Time, id string) (Record
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.get(now, id, ErrExpired)
-	if err != nil {
-		return Record{}, err
+	r, ok := s.byID[id]
+	if !ok {
+		return Record{}, ErrNotFound
+	}
+	if !now.Before(r.Expiry()) {
+		s.remove(id)
+		return *r, ErrExpired
 	}
 	return *r, nil
 }

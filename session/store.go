@@ -92,8 +92,9 @@ type Rekey struct {
 // garbage).
 //
 // Errors: a missing, revoked or evicted session is ErrNotFound; a record the
-// store still holds but whose expiry has passed is ErrExpired from Get and
-// ErrNotFound from the others; any failure of the store itself wraps
+// store still holds but whose expiry has passed is ErrExpired from Get
+// (returned along with the record, so that the Manager can check the secret
+// before it says "expired") and ErrNotFound from the others; any failure of the store itself wraps
 // ErrStore (and, for a cancelled or expired ctx, ctx.Err()). A store never
 // reports success it did not achieve.
 //
@@ -115,7 +116,8 @@ type Store interface {
 	// including rec, and returns their IDs.
 	Create(ctx context.Context, now time.Time, rec Record, limit Limit) (evicted []string, err error)
 
-	// Get returns the live record with this ID.
+	// Get returns the live record with this ID, or the expired record with
+	// ErrExpired.
 	Get(ctx context.Context, now time.Time, id string) (Record, error)
 
 	// Touch records activity on a live session. It never moves LastSeenAt

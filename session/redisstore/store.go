@@ -157,7 +157,7 @@ func (s *Store) Get(ctx context.Context, now time.Time, id string) (session.Reco
 		return session.Record{}, err
 	}
 	if !now.Before(r.Expiry()) {
-		return session.Record{}, session.ErrExpired
+		return r, session.ErrExpired
 	}
 	return r, nil
 }

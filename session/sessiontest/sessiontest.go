@@ -183,8 +183,13 @@ func testIdleExpiry(e *env) {
 	_, err := e.store.Get(e.ctx, e.clock.Now(), r.ID)
 	require.NoError(e.t, err, "live one millisecond before the idle expiry")
 	e.clock.Advance(time.Millisecond)
-	_, err = e.store.Get(e.ctx, e.clock.Now(), r.ID)
+	got, err := e.store.Get(e.ctx, e.clock.Now(), r.ID)
 	requireGone(e.t, err)
+	if errors.Is(err, session.ErrExpired) {
+		// The Manager checks the secret before it reports expiry.
+		require.Equal(e.t, r.ID, got.ID, "ErrExpired comes with the record")
+		require.Equal(e.t, r.SecretHash, got.SecretHash, "ErrExpired comes with the record")
+	}
 	require.Empty(e.t, e.ids("alice"))
 }
 
