@@ -3,7 +3,6 @@ package jwt
 import (
 	"context"
 	"crypto"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -492,17 +491,15 @@ func (r *RemoteKeys) fetch(ctx context.Context) error {
 // index, keeping the *Key of every key that has not changed: verifiers
 // trust a cached token only while its key is the same *Key.
 func (r *RemoteKeys) parse(body []byte, old *remoteSnap) (*keyMap, error) {
-	var shape struct {
-		Keys []json.RawMessage `json:"keys"`
+	n, err := countJWKS(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: JWK Set is not strict JSON: %v", ErrKeySource, err)
 	}
-	if err := json.Unmarshal(body, &shape); err != nil {
-		return nil, fmt.Errorf("%w: JWK Set: %v", ErrKeySource, err)
-	}
-	if shape.Keys == nil {
+	if n < 0 {
 		return nil, fmt.Errorf("%w: JWK Set without \"keys\"", ErrKeySource)
 	}
-	if len(shape.Keys) > r.cfg.maxKeys {
-		return nil, fmt.Errorf("%w: JWK Set of %d keys (limit %d)", ErrKeySource, len(shape.Keys), r.cfg.maxKeys)
+	if n > r.cfg.maxKeys {
+		return nil, fmt.Errorf("%w: JWK Set of %d keys (limit %d)", ErrKeySource, n, r.cfg.maxKeys)
 	}
 	keys, err := ParseKeySet(body)
 	if err != nil {
@@ -523,6 +520,46 @@ func (r *RemoteKeys) parse(body []byte, old *remoteSnap) (*keyMap, error) {
 		return nil, fmt.Errorf("%w: %w", ErrKeySource, err)
 	}
 	return m, nil
+}
+
+// countJWKS returns the number of entries of the document's "keys" array
+// (-1 when there is none). It reads the document with the strict reader:
+// jwx's set parser concatenates repeated "keys" members where
+// encoding/json keeps the last, so a document with a duplicate member, at
+// any depth, means different things to different parsers and is refused.
+func countJWKS(body []byte) (int, error) {
+	r := jsonReader{b: body}
+	n := -1
+	err := r.object(func(name []byte) error {
+		if string(name) != "keys" || r.peek() == 'n' { // "keys": null is no keys
+			_, err := r.skip(1)
+			return err
+		}
+		if !r.expect('[') {
+			return errJSON
+		}
+		n = 0
+		if r.expect(']') {
+			return nil
+		}
+		for {
+			if _, err := r.skip(2); err != nil {
+				return err
+			}
+			n++
+			if r.expect(',') {
+				continue
+			}
+			if r.expect(']') {
+				return nil
+			}
+			return errJSON
+		}
+	})
+	if err == nil && !r.end() {
+		err = errJSON
+	}
+	return n, err
 }
 
 func sameKey(a, b *Key) bool {

@@ -564,6 +564,37 @@ func TestRemoteKeysTooManyKeys(t *testing.T) {
 	})
 }
 
+// TestRemoteKeysDuplicateKeysMember: encoding/json keeps the last of two
+// "keys" members while jwx's set parser concatenates them, so a document
+// whose last "keys" is short passed the key-count check and then installed
+// every key of both. A document the two parsers read differently is
+// refused, and the last good set stays.
+func TestRemoteKeysDuplicateKeysMember(t *testing.T) {
+	k := remoteKey(t, ES256)
+	srv := newJWKSServer(t, true, k)
+	r := srv.mustOpen(t, newRemoteClock(), WithMaxKeys(2))
+	extra := []*Key{remoteKey(t, ES256), remoteKey(t, ES256), remoteKey(t, ES256)}
+	many := remoteJWKS(t, extra...)
+	one := remoteJWKS(t, k)
+	for name, doc := range map[string]string{
+		"long then short": `{"keys":` + string(many[len(`{"keys":`):len(many)-1]) + `,"keys":` + string(one[len(`{"keys":`):len(one)-1]) + `}`,
+		"short then long": `{"keys":` + string(one[len(`{"keys":`):len(one)-1]) + `,"keys":` + string(many[len(`{"keys":`):len(many)-1]) + `}`,
+		"escaped name":    `{"keys":` + string(many[len(`{"keys":`):len(many)-1]) + `,"k\u0065ys":` + string(one[len(`{"keys":`):len(one)-1]) + `}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv.setBody([]byte(doc))
+			require.ErrorIs(t, r.Refresh(t.Context()), ErrKeySource)
+			for _, x := range extra {
+				_, err := r.VerificationKey(t.Context(), x.ID())
+				require.ErrorIs(t, err, ErrUnknownKey, "a key beyond the cap was installed")
+			}
+			got, err := r.VerificationKey(t.Context(), k.ID())
+			require.NoError(t, err, "the last good set stays")
+			assert.Equal(t, k.ID(), got.ID())
+		})
+	}
+}
+
 func TestRemoteKeysDuplicateKidsKeepLastGoodSet(t *testing.T) {
 	k := remoteKey(t, ES256)
 	srv := newJWKSServer(t, true, k)
