@@ -436,16 +436,20 @@ func TestNewManagerRejectsBadOptions(t *testing.T) {
 		"bad policy":              {session.WithMaxSessions(3, 0)},
 		"host cookie with domain": {session.WithCookie(http.Cookie{Name: "__Host-s", Path: "/", Domain: "example.com", Secure: true, HttpOnly: true})},
 		"host cookie with path":   {session.WithCookie(http.Cookie{Name: "__Host-s", Path: "/app", Secure: true, HttpOnly: true})},
-		"insecure cookie":         {session.WithCookie(http.Cookie{Name: "sid", HttpOnly: true})},
-		"script-readable cookie":  {session.WithCookie(http.Cookie{Name: "sid", Secure: true})},
-		"invalid cookie name":     {session.WithCookie(http.Cookie{Name: "a b", Secure: true, HttpOnly: true})},
-		"bad anomaly action":      {session.WithAnomalyPolicy(session.AnomalyPolicy{IPChange: 9})},
-		"nil clock":               {session.WithClock(nil)},
-		"nil logger":              {session.WithLogger(nil)},
-		"nil revoker":             {session.WithRevoker(nil)},
-		"nil geo":                 {session.WithGeoResolver(nil)},
-		"invalid proxy prefix":    {session.WithTrustedProxies(netip.Prefix{})},
-		"nil option":              {nil},
+		// Browsers match the prefixes case-insensitively (RFC 6265bis) and
+		// would drop such a cookie: every login would silently fail.
+		"host prefix in lowercase":   {session.WithCookie(http.Cookie{Name: "__host-s", Path: "/", Domain: "example.com", Secure: true, HttpOnly: true})},
+		"secure prefix in uppercase": {session.WithCookie(http.Cookie{Name: "__SECURE-s", HttpOnly: true}), session.InsecureCookieForDevelopment()},
+		"insecure cookie":            {session.WithCookie(http.Cookie{Name: "sid", HttpOnly: true})},
+		"script-readable cookie":     {session.WithCookie(http.Cookie{Name: "sid", Secure: true})},
+		"invalid cookie name":        {session.WithCookie(http.Cookie{Name: "a b", Secure: true, HttpOnly: true})},
+		"bad anomaly action":         {session.WithAnomalyPolicy(session.AnomalyPolicy{IPChange: 9})},
+		"nil clock":                  {session.WithClock(nil)},
+		"nil logger":                 {session.WithLogger(nil)},
+		"nil revoker":                {session.WithRevoker(nil)},
+		"nil geo":                    {session.WithGeoResolver(nil)},
+		"invalid proxy prefix":       {session.WithTrustedProxies(netip.Prefix{})},
+		"nil option":                 {nil},
 	}
 	for name, opts := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -234,10 +234,13 @@ func (c *config) check() error {
 		return fmt.Errorf("%w: touch interval %v not shorter than idle timeout %v", ErrInvalidOption, c.touch, c.idle)
 	}
 	ck := c.cookie
-	if strings.HasPrefix(ck.Name, "__Host-") && (!ck.Secure || ck.Path != "/" || ck.Domain != "") {
+	// Browsers match the prefixes case-insensitively and drop a cookie that
+	// breaks their rules, so "__host-" gets the same checks as "__Host-".
+	name := strings.ToLower(ck.Name)
+	if strings.HasPrefix(name, "__host-") && (!ck.Secure || ck.Path != "/" || ck.Domain != "") {
 		return fmt.Errorf("%w: a __Host- cookie needs Secure, Path=/ and no Domain", ErrInvalidOption)
 	}
-	if strings.HasPrefix(ck.Name, "__Secure-") && !ck.Secure {
+	if strings.HasPrefix(name, "__secure-") && !ck.Secure {
 		return fmt.Errorf("%w: a __Secure- cookie needs Secure", ErrInvalidOption)
 	}
 	if (!ck.Secure || !ck.HttpOnly) && !c.insecureCookie {
