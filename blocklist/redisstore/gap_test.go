@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/credence-go/credence/blocklist"
 	"github.com/credence-go/credence/blocklist/redisstore"
 	"github.com/credence-go/credence/internal/redistest"
+	"github.com/credence-go/credence/jwt"
 )
 
 // TestFeedGapsAreDetected damages the store behind a follower's back in each
@@ -80,4 +82,92 @@ func TestFeedGapsAreDetected(t *testing.T) {
 			require.NotErrorIs(t, gapErr, redis.Nil)
 		})
 	}
+}
+
+// loseLastWrites simulates a failover to a Redis replica that had not yet
+// received the last n writes of prefix p: their feed entries, their hash
+// fields and their seq are gone; the epoch (replicated long ago) is kept.
+func loseLastWrites(ctx context.Context, t *testing.T, rdb redis.UniversalClient, p string, fields ...string) {
+	t.Helper()
+	tag := "{" + p + "}"
+	last, err := rdb.XRevRangeN(ctx, tag+":feed", "+", "-", int64(len(fields))).Result()
+	require.NoError(t, err)
+	require.Len(t, last, len(fields))
+	for _, m := range last {
+		require.NoError(t, rdb.XDel(ctx, tag+":feed", m.ID).Err())
+	}
+	require.NoError(t, rdb.HDel(ctx, tag+":entries", fields...).Err())
+	require.NoError(t, rdb.DecrBy(ctx, tag+":seq", int64(len(fields))).Err())
+}
+
+// TestFeedThatWentBackwardsIsNotMistakenForOldNews: a follower has read
+// seqs 1..4; a failover loses writes 3 and 4; the new primary then
+// accepts two revocations, which get seqs 3 and 4 again, with stream IDs
+// after the follower's position. They are new revocations, not ones the
+// follower has seen: Changes must deliver them or report a gap, never
+// skip them as already applied.
+func TestFeedThatWentBackwardsIsNotMistakenForOldNews(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	now := time.Now()
+	tok := func(id string) blocklist.Entry {
+		return blocklist.Entry{Kind: blocklist.KindToken, ID: id, ExpiresAt: now.Add(time.Hour)}
+	}
+	s, err := redisstore.New(rdb, redisstore.WithPrefix("failover"))
+	require.NoError(t, err)
+	snap, err := s.Snapshot(ctx, now)
+	require.NoError(t, err)
+	cur := snap.Cursor
+	for _, id := range []string{"a", "b", "lost-c", "lost-d"} {
+		require.NoError(t, s.Revoke(ctx, now, tok(id)))
+	}
+	for cur.Seq < 4 {
+		_, next, err := s.Changes(ctx, cur, time.Second)
+		require.NoError(t, err)
+		cur = next
+	}
+
+	loseLastWrites(ctx, t, rdb, "failover", "t:lost-c", "t:lost-d")
+	require.NoError(t, s.Revoke(ctx, now, tok("new-e"), tok("new-f")))
+
+	seen := map[string]bool{}
+	for range 5 { // heartbeats may come first
+		chs, next, err := s.Changes(ctx, cur, 20*time.Millisecond)
+		if err != nil {
+			require.ErrorIs(t, err, blocklist.ErrGap, "a gap makes the follower resynchronise, which brings e and f")
+			return
+		}
+		for _, ch := range chs {
+			seen[ch.Entry.ID] = true
+		}
+		cur = next
+	}
+	assert.True(t, seen["new-e"] && seen["new-f"], "revocations accepted by the new primary were skipped: %v", seen)
+}
+
+// TestReplicaAppliesRevocationsMadeAfterAFailoverThatLostWrites is the
+// same failover seen by two instances: b has applied c and d; they are lost
+// with the old primary; a then revokes e and f on the new one. b must
+// enforce e and f (it keeps c and d too: it never forgets).
+func TestReplicaAppliesRevocationsMadeAfterAFailoverThatLostWrites(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	a, b := newList(t, srv.Client()), newList(t, srv.Client())
+	exp := time.Now().Add(time.Hour)
+	for _, id := range []string{"a", "b", "lost-c", "lost-d"} {
+		require.NoError(t, a.RevokeToken(ctx, id, exp))
+	}
+	require.Eventually(t, func() bool { return isRevoked(b, jwt.Claims{ID: "lost-d"}) }, eventually, time.Millisecond)
+
+	loseLastWrites(ctx, t, srv.Client(), "app", "t:lost-c", "t:lost-d")
+	s, err := redisstore.New(srv.Client(), redisstore.WithPrefix("app"))
+	require.NoError(t, err)
+	require.NoError(t, s.Revoke(ctx, time.Now(),
+		blocklist.Entry{Kind: blocklist.KindToken, ID: "new-e", ExpiresAt: exp},
+		blocklist.Entry{Kind: blocklist.KindToken, ID: "new-f", ExpiresAt: exp}))
+
+	require.Eventually(t, func() bool {
+		return isRevoked(b, jwt.Claims{ID: "new-e"}) && isRevoked(b, jwt.Claims{ID: "new-f"})
+	}, eventually, time.Millisecond, "revocations made on the new primary reach every replica")
+	assert.True(t, isRevoked(b, jwt.Claims{ID: "lost-c"}), "and b keeps what it had")
 }

@@ -270,8 +270,12 @@ func (s *Store) parseFeed(after blocklist.Cursor, msgs []redis.XMessage) ([]bloc
 			return nil, after, fmt.Errorf("%w: redisstore: feed entry %s from epoch %q, cursor from %q", blocklist.ErrGap, m.ID, epoch, after.Epoch)
 		}
 		if seq <= cur.Seq {
-			cur.Pos = m.ID // already reflected in the snapshot we started from
-			continue
+			// Every entry after the cursor's stream position was written
+			// after the cursor's seq, so it must carry a greater one. A
+			// smaller one means the seq went backwards (a failover to a
+			// replica that lost the last writes): this is a new write that
+			// reuses a seq the follower has already seen, not old news.
+			return nil, after, fmt.Errorf("%w: redisstore: feed entry %s has seq %d, cursor at %d: the feed went backwards", blocklist.ErrGap, m.ID, seq, cur.Seq)
 		}
 		if seq != cur.Seq+1 {
 			return nil, after, fmt.Errorf("%w: redisstore: changes %d..%d were trimmed from the feed", blocklist.ErrGap, cur.Seq+1, seq-1)
