@@ -18,10 +18,15 @@ type MemoryStore struct {
 	mu      sync.Mutex
 	entries map[entryKey]Entry
 	log     []Change      // the feed: seqs log[0].Seq .. seq, without holes
+	logAt   []time.Time   // the caller's now when each change of log was written
 	seq     uint64        // last seq handed out
 	wake    chan struct{} // closed and replaced on every write
 	sweep   time.Time     // when collect next runs
 }
+
+// feedRetention is how long, by the callers' clocks, the MemoryStore keeps
+// a change in its feed (as the Redis store's default feed retention).
+const feedRetention = 15 * time.Minute
 
 type entryKey struct {
 	kind Kind
@@ -66,6 +71,7 @@ func (m *MemoryStore) Revoke(ctx context.Context, now time.Time, entries ...Entr
 		m.entries[k] = e
 		m.seq++
 		m.log = append(m.log, Change{Seq: m.seq, Entry: e})
+		m.logAt = append(m.logAt, now)
 		wrote = true
 	}
 	if wrote {
@@ -77,9 +83,11 @@ func (m *MemoryStore) Revoke(ctx context.Context, now time.Time, entries ...Entr
 }
 
 // collect drops expired entries, and feed changes from the front of the log
-// while they are expired: a follower that had not read them yet gets ErrGap
-// and resynchronises. It runs at most once a minute of the callers' time so
-// that a write costs O(1) amortised. Callers hold mu.
+// while they are expired or older than feedRetention (by age, so that one
+// long-lived entry at the front cannot pin every later change): a follower
+// that had not read them yet gets ErrGap and resynchronises. It runs at most
+// once a minute of the callers' time so that a write costs O(1) amortised.
+// Callers hold mu.
 func (m *MemoryStore) collect(now time.Time) {
 	if now.Before(m.sweep) {
 		return
@@ -91,11 +99,13 @@ func (m *MemoryStore) collect(now time.Time) {
 		}
 	}
 	i := 0
-	for i < len(m.log) && !now.Before(m.log[i].Entry.ExpiresAt) {
+	horizon := now.Add(-feedRetention)
+	for i < len(m.log) && (!now.Before(m.log[i].Entry.ExpiresAt) || m.logAt[i].Before(horizon)) {
 		i++
 	}
 	if i > 0 {
 		m.log = append(m.log[:0:0], m.log[i:]...)
+		m.logAt = append(m.logAt[:0:0], m.logAt[i:]...)
 	}
 }
 
