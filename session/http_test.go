@@ -235,6 +235,12 @@ func TestClientInfoFromRequest(t *testing.T) {
 		{"chain of trusted proxies", "10.0.0.2:443", []string{"198.51.100.7, 10.1.1.1", "10.2.2.2"}, proxies, "198.51.100.7"},
 		{"all trusted", "10.0.0.2:443", []string{"10.9.9.9"}, proxies, "10.9.9.9"},
 		{"garbage stops the walk", "10.0.0.2:443", []string{"203.0.113.9, garbage"}, proxies, "10.0.0.2"},
+		{"spoofed trusted address left of the client", "10.0.0.2:443", []string{"10.0.0.9, 203.0.113.9"}, proxies, "203.0.113.9"},
+		{"spoofed entries in a separate header line", "10.0.0.2:443", []string{"198.51.100.1", "203.0.113.9"}, proxies, "203.0.113.9"},
+		// Some proxies (Azure Application Gateway) write the client's port.
+		{"entry with a port", "10.0.0.2:443", []string{"203.0.113.9:51234"}, proxies, "203.0.113.9"},
+		{"IPv6 entry with a port", "10.0.0.2:443", []string{"[2001:db8::5]:51234"}, proxies, "2001:db8::5"},
+		{"trusted entry with a port", "10.0.0.2:443", []string{"203.0.113.9, 10.1.1.1:80"}, proxies, "203.0.113.9"},
 		{"IPv6 peer", "[fd00::1]:443", []string{"2001:db8::5"}, proxies, "2001:db8::5"},
 		{"4in6 unmapped", "[::ffff:192.0.2.1]:443", nil, nil, "192.0.2.1"},
 		{"no port", "192.0.2.1", nil, nil, "192.0.2.1"},
