@@ -72,3 +72,48 @@ func TestLargeBatchOnAFreshServer(t *testing.T) {
 		})
 	}
 }
+
+// TestExpiredEntriesLeaveRedis: Redis holds no more than the live set (plus
+// what the next write collects), by the callers' clock; no key grows with
+// every revocation ever made.
+func TestExpiredEntriesLeaveRedis(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	s, err := redisstore.New(rdb, redisstore.WithPrefix("gc"))
+	require.NoError(t, err)
+	now := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+	for i := range 50 {
+		require.NoError(t, s.Revoke(ctx, now, blocklist.Entry{Kind: blocklist.KindSession, ID: fmt.Sprint("s", i), ExpiresAt: now.Add(time.Minute)}))
+	}
+	require.EqualValues(t, 50, rdb.HLen(ctx, "{gc}:entries").Val())
+
+	later := now.Add(2 * time.Minute)
+	require.NoError(t, s.Revoke(ctx, later, blocklist.Entry{Kind: blocklist.KindToken, ID: "live", ExpiresAt: later.Add(time.Minute)}))
+	require.EqualValues(t, 1, rdb.HLen(ctx, "{gc}:entries").Val(), "the expired entries were collected by the next write")
+	require.EqualValues(t, 1, rdb.ZCard(ctx, "{gc}:expiry").Val())
+}
+
+// TestPrefixesKeepApplicationsApart: two stores with different prefixes on
+// one Redis share nothing: neither entries nor feed.
+func TestPrefixesKeepApplicationsApart(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	one, err := redisstore.New(rdb, redisstore.WithPrefix("app-one"))
+	require.NoError(t, err)
+	two, err := redisstore.New(rdb, redisstore.WithPrefix("app-two"))
+	require.NoError(t, err)
+	now := time.Now()
+	snap2, err := two.Snapshot(ctx, now)
+	require.NoError(t, err)
+	require.NoError(t, one.Revoke(ctx, now, blocklist.Entry{Kind: blocklist.KindToken, ID: "j", ExpiresAt: now.Add(time.Minute)}))
+
+	snap2b, err := two.Snapshot(ctx, now)
+	require.NoError(t, err)
+	require.Empty(t, snap2b.Entries)
+	chs, _, err := two.Changes(ctx, snap2.Cursor, 20*time.Millisecond)
+	require.NoError(t, err)
+	require.Empty(t, chs)
+	snap1, err := one.Snapshot(ctx, now)
+	require.NoError(t, err)
+	require.Len(t, snap1.Entries, 1)
+}
