@@ -96,6 +96,16 @@ func TestRevocationNotHiddenByReplicaLag(t *testing.T) {
 	}
 	_, err = m.Validate(ctx, tKept, ci)
 	require.NoError(t, err)
+
+	// List ("your devices") agrees at once too.
+	for user, want := range map[string]int{"alice": 0, "bob": 0, "carol": 2} {
+		list, err := m.List(ctx, user)
+		require.NoError(t, err)
+		require.Len(t, list, want, user)
+		for _, s := range list {
+			require.NotEqual(t, tEvicted[:48], s.ID, "evicted session listed")
+		}
+	}
 }
 
 // dropDel is a go-redis hook that loses every plain DEL, as a connection

@@ -229,17 +229,24 @@ func (s *Store) DeleteUser(ctx context.Context, now time.Time, userID, keepID st
 	return res, nil
 }
 
-// List implements session.Store: one read of the index and one pipelined
-// read of the records, both on the user's slot.
+// List implements session.Store: a read of the index, then a read of the
+// records together with their index entries, each in MULTI/EXEC. A
+// transaction, unlike a plain pipeline, goes to the master even when the
+// client reads from replicas, and the second one shows only sessions still
+// in the index at that instant: a revoked session is never listed.
 func (s *Store) List(ctx context.Context, now time.Time, userID string) ([]session.Record, error) {
 	tag := session.RouteTag(userID)
-	meta, err := s.rdb.HGetAll(ctx, s.metaKey(tag)).Result()
-	if err != nil {
+	meta := s.metaKey(tag)
+	var all *redis.MapStringStringCmd
+	if _, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		all = p.HGetAll(ctx, meta)
+		return nil
+	}); err != nil {
 		return nil, fail("list", err)
 	}
 	nowMS := now.UnixMilli()
 	var ids []string
-	for id, v := range meta {
+	for id, v := range all.Val() {
 		_, rest, _ := strings.Cut(v, ":")
 		e, uid, _ := strings.Cut(rest, ":")
 		if exp, err := strconv.ParseInt(e, 10, 64); err == nil && exp > nowMS && uid == userID {
@@ -249,21 +256,22 @@ func (s *Store) List(ctx context.Context, now time.Time, userID string) ([]sessi
 	if len(ids) == 0 {
 		return []session.Record{}, nil
 	}
+	var entries *redis.SliceCmd
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	if _, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		entries = p.HMGet(ctx, meta, ids...)
 		for i, id := range ids {
 			cmds[i] = p.HGetAll(ctx, s.recKey(tag, id))
 		}
 		return nil
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, fail("list", err)
 	}
 	out := make([]session.Record, 0, len(ids))
 	for i, id := range ids {
 		m := cmds[i].Val()
-		if len(m) == 0 {
-			continue // deleted between the two reads
+		if entries.Val()[i] == nil || len(m) == 0 {
+			continue // ended between the two reads
 		}
 		rec, err := decodeMap(id, m)
 		if err != nil {
