@@ -296,3 +296,20 @@ func TestRenewAndReauthenticateCookie(t *testing.T) {
 	require.ErrorIs(t, err, session.ErrInvalidInput)
 	require.Equal(t, http.StatusOK, do(t, h, "GET", "/me", fresh, home).StatusCode)
 }
+
+// Logout expires the cookie even when the store cannot end the session, and
+// says so.
+func TestLogoutWhenStoreFails(t *testing.T) {
+	f := newFixture(t)
+	h := app(f)
+	c := sessionCookie(t, do(t, h, "POST", "/login?user=alice", nil, home))
+	f.store.fail = errDown
+	r := httptest.NewRequest("POST", "/logout", nil)
+	r.AddCookie(c)
+	w := httptest.NewRecorder()
+	err := f.m.Logout(w, r)
+	require.ErrorIs(t, err, session.ErrStore)
+	res := w.Result()
+	require.Equal(t, -1, sessionCookie(t, res).MaxAge)
+	require.Equal(t, `"cookies"`, res.Header.Get("Clear-Site-Data"))
+}

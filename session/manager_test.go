@@ -520,3 +520,26 @@ func TestWrongSecretForExpiredSessionIsNotFound(t *testing.T) {
 	_, err = f.m.Validate(f.ctx, token, alice)
 	require.ErrorIs(t, err, session.ErrExpired, "the holder of the secret learns why")
 }
+
+type failingTouch struct{ session.Store }
+
+func (failingTouch) Touch(context.Context, time.Time, string, session.Touch) error { return errDown }
+
+// When Validate must record activity (or an anomaly) and the write fails,
+// the request fails: the session is not returned as valid.
+func TestTouchFailureFailsValidate(t *testing.T) {
+	f := newFixture(t)
+	_, token, err := f.m.Create(f.ctx, "alice", alice)
+	require.NoError(t, err)
+	m, err := session.NewManager(failingTouch{f.store}, session.WithClock(f.clock.Now),
+		session.WithAnomalyPolicy(session.AnomalyPolicy{IPChange: session.RequireStepUp}))
+	require.NoError(t, err)
+	f.clock.Advance(2 * time.Minute)
+	s, err := m.Validate(f.ctx, token, alice)
+	require.ErrorIs(t, err, session.ErrStore)
+	require.Nil(t, s)
+	f.clock.Advance(-2 * time.Minute)
+	s, err = m.Validate(f.ctx, token, session.ClientInfo{IP: lyon, UserAgent: alice.UserAgent})
+	require.ErrorIs(t, err, session.ErrStore, "a step-up that cannot be recorded is not skipped")
+	require.Nil(t, s)
+}

@@ -120,7 +120,10 @@ return 1
 
 // rekeyScript: KEYS rec, meta. ARGV sid, now, oldHash, newHash, ls, ie, aa
 // ("" keeps AuthenticatedAt), grace. Returns the updated record's HGETALL,
-// or nil when the session is not live or its hash is not oldHash.
+// or nil when the session is not live or its hash is not oldHash. The plain
+// comparison of hashes is a compare-and-swap, not the authentication: the
+// Manager has already compared the token's hash in constant time, and a
+// SHA-256 digest's prefix tells nothing about the secret.
 var rekeyScript = redis.NewScript(luaLive + `
 local now = tonumber(ARGV[2])
 local c, e, u = live(KEYS[2], ARGV[1], now)
