@@ -32,10 +32,13 @@
 //     always revoked. The watermark lives for the maximum token lifetime.
 //
 // Every entry also lives the leeway (WithLeeway, default 1m) longer, to cover
-// the verifier's own leeway on exp and clock skew. The issuer's clock must not
-// run ahead of the revoker's by more than that for watermarks to catch every
-// earlier token. Entries expire by themselves, in the replica and in the
-// store, so the blocklist stays as small as revocation rate × token lifetime.
+// the verifier's own leeway on exp and clock skew. The leeway does not widen
+// a watermark: it is compared with iat, which the issuer's clock wrote, so if
+// that clock runs ahead of the revoker's by d, tokens issued in the last d
+// before RevokeSubject escape it. Keep the clocks in sync, or also revoke the
+// subject's sessions (RevokeSession), which does not depend on iat. Entries
+// expire by themselves, in the replica and in the store, so the blocklist
+// stays as small as revocation rate × token lifetime.
 //
 // # The replica
 //
@@ -66,6 +69,18 @@
 // learn them again. Revocations made by an instance that is no longer running
 // are then held only by the replicas that had seen them: run Redis with AOF
 // persistence where that matters.
+//
+// # No WithReplica option
+//
+// The design sketch listed a WithReplica option. There is none, on purpose:
+// the local replica is what makes IsRevoked a memory lookup, so it cannot be
+// turned off (a per-request store lookup is what this package exists to
+// avoid; a Store can be queried directly by code that wants that), and the
+// one setting that matters for it, how stale it may become before it fails
+// closed, is WithStalenessBound, which also sets how often it polls the
+// store. Its table sizes itself (a load of at most three quarters, shrunk
+// after expiry), and expired entries are swept every minute of the List's
+// clock; neither has a trade-off worth a knob.
 //
 // # Failing open
 //

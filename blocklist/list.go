@@ -284,7 +284,10 @@ func (l *List) fresh(now int64) error {
 
 // Close stops following the store. IsRevoked and the Revoke methods then
 // return ErrClosed. Close waits for the replica's goroutine, which may be in
-// a store call for up to a fifth of the staleness bound (at most a second).
+// a store call: up to a fifth of the staleness bound (at most a second)
+// against a healthy store, longer if the store's client does not give up
+// on a cancelled call (go-redis waits out a blocking read on a connection
+// that hangs, for its wait plus 10 seconds).
 func (l *List) Close() error {
 	l.closeOnce.Do(func() {
 		l.closed.Store(true)
