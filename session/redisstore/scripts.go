@@ -18,10 +18,21 @@ import "github.com/redis/go-redis/v9"
 // decided from now. Expired index entries are pruned lazily, by Create and
 // DeleteUser.
 
+// luaHdel deletes fields from a hash in chunks: Lua cannot unpack more
+// than about 8000 values into one call, and a user without a session limit
+// can hold more sessions than that.
+const luaHdel = `
+local function hdel(key, fields)
+  for i = 1, #fields, 500 do
+    redis.call('HDEL', key, unpack(fields, i, math.min(i + 499, #fields)))
+  end
+end
+`
+
 // luaScan is shared by the scripts that walk a user's index: it drops
 // expired entries and returns the live entries of uid (id, created) and the
 // latest expiry in the index.
-const luaScan = `
+const luaScan = luaHdel + `
 local function scan(meta, now, uid)
   local all = redis.call('HGETALL', meta)
   local mine, dead, maxexp = {}, {}, 0
@@ -35,9 +46,7 @@ local function scan(meta, now, uid)
       if u == uid then mine[#mine+1] = {all[i], tonumber(c)} end
     end
   end
-  for i = 1, #dead, 500 do
-    redis.call('HDEL', meta, unpack(dead, i, math.min(i + 499, #dead)))
-  end
+  hdel(meta, dead)
   return mine, maxexp
 end
 `
@@ -70,7 +79,7 @@ if max > 0 and #mine >= max then
     return a[1] < b[1]
   end)
   for i = 1, #mine - max + 1 do evicted[#evicted+1] = mine[i][1] end
-  redis.call('HDEL', KEYS[2], unpack(evicted))
+  hdel(KEYS[2], evicted)
 end
 local eff = tonumber(ARGV[5])
 redis.call('DEL', KEYS[1])
@@ -161,6 +170,6 @@ local out = {}
 for i = 1, #mine do
   if mine[i][1] ~= ARGV[3] then out[#out+1] = mine[i][1] end
 end
-if #out > 0 then redis.call('HDEL', KEYS[1], unpack(out)) end
+hdel(KEYS[1], out)
 return out
 `)
