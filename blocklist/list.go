@@ -250,6 +250,12 @@ func (l *List) tick(ctx context.Context) {
 // clockTick is how often the default clock is read for IsRevoked.
 const clockTick = 10 * time.Millisecond
 
+// maxClockLag is how far in the future of IsRevoked's clock the last contact
+// may lie and still count: the cached clock lags the real one by a tick (more
+// when the ticker is starved), and a contact may land between a check's
+// clock read and its load of the last contact.
+const maxClockLag = time.Second
+
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && a < 0 {
@@ -265,7 +271,10 @@ func (l *List) fresh(now int64) error {
 	}
 	last := l.lastContact.Load()
 	age := time.Duration(now - last)
-	if last != 0 && age <= l.o.staleness {
+	// A contact in the future is a clock stepped back (or the cached clock
+	// lagging a little): it proves nothing about the present beyond
+	// maxClockLag.
+	if last != 0 && age <= l.o.staleness && age >= -maxClockLag {
 		return nil
 	}
 	if l.o.failOpen {
@@ -278,6 +287,9 @@ func (l *List) fresh(now int64) error {
 	}
 	if last == 0 {
 		return fmt.Errorf("%w: never synchronised", ErrStale)
+	}
+	if age < 0 {
+		return fmt.Errorf("%w: last contact with the store is %v in the future: the clock went back", ErrStale, -age)
 	}
 	return fmt.Errorf("%w: no contact with the store for %v (bound %v)", ErrStale, age, l.o.staleness)
 }

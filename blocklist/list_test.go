@@ -365,3 +365,26 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestClockSteppingBackDoesNotMakeAStaleReplicaFresh: the wall clock is
+// stepped back an hour (NTP, a restored VM) while the store is down. The
+// last contact then lies in the future; the replica must not count that as
+// fresh for the next hour, it cannot vouch for anything it has not heard.
+func TestClockSteppingBackDoesNotMakeAStaleReplicaFresh(t *testing.T) {
+	ctx := context.Background()
+	clk := newFakeClock(t0)
+	store := &flakyStore{Store: blocklist.NewMemoryStore()}
+	l := newList(t, store, blocklist.WithClock(clk.Now), blocklist.WithStalenessBound(time.Second))
+	store.SetDown(true)
+	require.Eventually(t, func() bool { return store.failures.Load() > 0 }, eventually, time.Millisecond)
+
+	clk.Advance(-time.Hour)
+	_, err := l.IsRevoked(ctx, &jwt.Claims{ID: "good"})
+	require.ErrorIs(t, err, blocklist.ErrStale)
+
+	store.SetDown(false)
+	require.Eventually(t, func() bool {
+		_, err := l.IsRevoked(ctx, &jwt.Claims{ID: "good"})
+		return err == nil
+	}, eventually, time.Millisecond, "fresh again at the next contact, by the new clock")
+}
