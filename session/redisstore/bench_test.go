@@ -66,7 +66,7 @@ func newBenchEnv(b *testing.B, opts ...session.Option) *benchEnv {
 var benchClient = session.ClientInfo{UserAgent: "bench"}
 
 // BenchmarkValidate: Validate against Redis on loopback, within the touch
-// interval (one pipelined read, no write). The baseline is the floor: one raw
+// interval (one read script on the master, no write). The baseline is the floor: one raw
 // HGETALL of the same record, i.e. a bare round trip.
 func BenchmarkValidate(b *testing.B) {
 	b.Run("redis/sequential", func(b *testing.B) {
