@@ -180,7 +180,7 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 
 // RequireRecentAuth is Require for high-risk routes: it also answers 403
 // unless the session's last authentication is at most maxAge old (0: any
-// age). The client is then expected to re-authenticate; the handler that
+// age; a negative maxAge always asks for step-up). The client is then expected to re-authenticate; the handler that
 // checks the credentials calls Reauthenticate.
 func (m *Manager) RequireRecentAuth(maxAge time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -194,7 +194,9 @@ func (m *Manager) RequireRecentAuth(maxAge time.Duration) func(http.Handler) htt
 				}
 				http.Error(w, "authentication required", http.StatusUnauthorized)
 				return
-			case s.StepUpRequired || maxAge > 0 && m.clock().Sub(s.AuthenticatedAt) > maxAge:
+			case s.StepUpRequired || maxAge < 0 || maxAge > 0 && m.clock().Sub(s.AuthenticatedAt) > maxAge:
+				// A negative maxAge is a mistake; it fails closed (always
+				// step-up) rather than open (any age).
 				http.Error(w, "step-up authentication required", http.StatusForbidden)
 				return
 			}

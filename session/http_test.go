@@ -210,6 +210,20 @@ func TestRequireRecentAuth(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, do(t, h, "POST", "/pay", c, home).StatusCode, "the pre-step-up token is dead")
 }
 
+// A negative maxAge is a configuration mistake; it must not mean "any age".
+func TestRequireRecentAuthNegativeMaxAgeFailsClosed(t *testing.T) {
+	f := newFixture(t)
+	c := sessionCookie(t, do(t, app(f), "POST", "/login?user=alice", nil, home))
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	h := f.m.Middleware(f.m.RequireRecentAuth(-time.Minute)(ok))
+	req := httptest.NewRequest("POST", "/pay", nil)
+	req.RemoteAddr = home
+	req.AddCookie(c)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusForbidden, rec.Code)
+}
+
 func TestRequireRefusesPendingStepUp(t *testing.T) {
 	f := newFixture(t, session.WithAnomalyPolicy(session.AnomalyPolicy{CountryChange: session.RequireStepUp}))
 	h := app(f)
