@@ -144,3 +144,54 @@ func TestDefaultClockIsReadByTheTicker(t *testing.T) {
 		return err == nil && !r
 	}, 10*time.Second, time.Millisecond, "the cached time follows the clock within a tick")
 }
+
+// TestTableReadersSeeExactValuesDuringChurn: while writers grow, sweep,
+// shrink and recycle slots (tombstones reused by other keys), readers find
+// every stable key with exactly its value, and never find a key that was
+// never inserted.
+func TestTableReadersSeeExactValuesDuringChurn(t *testing.T) {
+	tab := newTable()
+	const stable = 500
+	want := func(k uint64) uint64 { return pack(1<<31+uint32(k), uint32(k)) }
+	for k := uint64(2); k < 2+stable; k++ {
+		tab.merge(k, 1<<31+uint32(k), uint32(k), 0)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 1 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for k := uint64(2); k < 2+stable; k++ {
+					v, ok := tab.get(k)
+					if !ok || v != want(k) {
+						t.Errorf("key %d: got %x, %v; want %x", k, v, ok, want(k))
+						return
+					}
+					if _, ok := tab.get(1<<40 + k); ok {
+						t.Errorf("key %d found, never inserted", 1<<40+k)
+						return
+					}
+				}
+				runtime.Gosched()
+			}
+		})
+	}
+	for round := range 12 {
+		now := uint32(100 * round)
+		n := 200 + 3000*(round%3) // grow, then shrink back, and again
+		for k := range uint64(n) {
+			tab.merge(1<<20+uint64(round)<<16+k, now+50, 0, now)
+		}
+		// Merging a stable key with smaller values changes nothing.
+		tab.merge(2, 1, 0, now)
+		tab.expire(now + 50)
+	}
+	close(stop)
+	wg.Wait()
+	assert.EqualValues(t, stable, tab.live.Load())
+}
