@@ -57,7 +57,9 @@
 // no lock and no allocation. Two IDs whose hashes collide are both treated as
 // revoked when one is: a false positive (about n/2^64 per lookup), never a
 // false negative, and not steerable by an attacker who does not know the
-// seed.
+// seed. The instance that made a revocation also keeps it, with its ID,
+// until it expires, to republish it if the store loses its data: about 130
+// bytes more, plus the ID, per revocation made through this List.
 //
 // # When the store loses its data
 //

@@ -26,5 +26,9 @@
 // is gone, a new one is created, and every follower's cursor is refused with
 // blocklist.ErrGap, so each replica resynchronises (see blocklist's package
 // documentation for what it keeps). Run Redis with AOF persistence if
-// revocations must survive a restart of the store itself.
+// revocations must survive a restart of the store itself. Never give it a
+// Redis that evicts keys (maxmemory-policy allkeys-*): an evicted entries
+// hash would silently forget revocations without changing the epoch.
+//
+// It needs Redis 6.2 or later (XADD MINID, exclusive XRANGE).
 package redisstore
