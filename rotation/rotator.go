@@ -158,7 +158,9 @@ func (r *Rotator) Issue(ctx context.Context, c jwt.Claims) (*Pair, error) {
 //     any, is over, or it is older than the previous token): the family is
 //     revoked, its sid sent to the Revoker and EventReuseDetected emitted
 //     before Refresh returns;
-//   - ErrRevoked: the family was revoked before;
+//   - ErrRevoked: the family was revoked before (if for reuse, its sid is
+//     sent to the Revoker again, in case the reply of the exchange that
+//     detected the reuse was lost);
 //   - ErrStore: the store failed (the token may or may not be consumed).
 //
 // Within the grace period, the token just rotated away gets the same
@@ -188,7 +190,18 @@ func (r *Rotator) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 	case OutcomeReused:
 		return nil, r.reused(ctx, &f, t)
 	case OutcomeRevoked:
-		return nil, fmt.Errorf("%w: family %s (%s)", ErrRevoked, t.familyID(), f.RevokeReason)
+		err := fmt.Errorf("%w: family %s (%s)", ErrRevoked, t.familyID(), f.RevokeReason)
+		if f.RevokeReason == ReasonReuse {
+			// The exchange that detected the reuse may have lost its reply
+			// (a timeout, a dropped connection) after the store revoked
+			// the family: then nobody told the Revoker. Each later
+			// presentation sends the sid again (RevokeSession is
+			// idempotent), so the access tokens cannot outlive a theft.
+			if rerr := r.revokeSession(ctx, &f); rerr != nil {
+				return nil, errors.Join(err, rerr)
+			}
+		}
+		return nil, err
 	case OutcomeExpired, OutcomeNotFound:
 		return nil, fmt.Errorf("%w: family %s", ErrExpired, t.familyID())
 	case OutcomeMismatch:

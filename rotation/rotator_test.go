@@ -61,6 +61,12 @@ func (r *revoker) RevokeSession(ctx context.Context, sid string) error {
 	return r.fail
 }
 
+func (r *revoker) revoked() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sids)
+}
+
 func newRotator(t *testing.T, s rotation.Store, is rotation.AccessIssuer, opts ...rotation.Option) (*rotation.Rotator, *rotationtest.Clock) {
 	t.Helper()
 	clock := rotationtest.NewClock(rotationtest.T0)
@@ -280,12 +286,13 @@ func TestRevokerFailureAfterReuse(t *testing.T) {
 	assert.Contains(t, err.Error(), "blocklist down")
 	_, err = rot.Refresh(ctx, p1.RefreshToken)
 	require.ErrorIs(t, err, rotation.ErrRevoked)
+	assert.Contains(t, err.Error(), "blocklist down", "a later presentation tries the Revoker again")
 
 	rv.mu.Lock()
 	rv.fail = nil
 	rv.mu.Unlock()
 	require.NoError(t, rot.RevokeFamily(ctx, p0.FamilyID))
-	assert.Equal(t, []string{p0.FamilyID, p0.FamilyID}, rv.sids)
+	assert.Equal(t, []string{p0.FamilyID, p0.FamilyID, p0.FamilyID}, rv.revoked())
 
 	out := logs.String()
 	assert.Contains(t, out, "reuse detected")
@@ -408,4 +415,55 @@ func TestMACKeyRotation(t *testing.T) {
 	require.ErrorIs(t, err, rotation.ErrInvalidToken, "successors are under the new key")
 	_, err = onlyNew.Refresh(ctx, q.RefreshToken)
 	require.NoError(t, err)
+}
+
+// lostReply runs the store step, then loses its reply, as a connection
+// dying or a timeout firing after Redis ran the script does.
+type lostReply struct {
+	rotation.Store
+	lose bool
+}
+
+func (l *lostReply) Exchange(ctx context.Context, req rotation.ExchangeRequest) (rotation.ExchangeResult, error) {
+	res, err := l.Store.Exchange(ctx, req)
+	if l.lose {
+		return rotation.ExchangeResult{}, context.DeadlineExceeded
+	}
+	return res, err
+}
+
+// The store revoked the family for reuse but its reply was lost: the
+// caller saw only ErrStore, and nobody told the Revoker. The next
+// presentation of any token of the family must finish the job, or the
+// family's access tokens would live on after a detected theft.
+func TestReuseWithLostReplyStillRevokesSession(t *testing.T) {
+	ctx := context.Background()
+	rv := &revoker{}
+	s := &lostReply{Store: rotation.NewMemoryStore()}
+	rot, _ := newRotator(t, s, &rotationtest.Issuer{}, rotation.WithRevoker(rv))
+	p0, err := rot.Issue(ctx, jwt.Claims{Subject: "eve", SessionID: "sess-eve"})
+	require.NoError(t, err)
+	p1, err := rot.Refresh(ctx, p0.RefreshToken)
+	require.NoError(t, err)
+
+	s.lose = true
+	_, err = rot.Refresh(ctx, p0.RefreshToken)
+	require.ErrorIs(t, err, rotation.ErrStore)
+	s.lose = false
+
+	for _, tok := range []string{p1.RefreshToken, p0.RefreshToken} {
+		_, err = rot.Refresh(ctx, tok)
+		require.ErrorIs(t, err, rotation.ErrRevoked)
+	}
+	assert.Contains(t, rv.revoked(), "sess-eve", "the reuse-revoked family's sid reached the Revoker")
+
+	// A family revoked by logout is the logout caller's to retry: its
+	// tokens presented later do not call the Revoker again.
+	p, err := rot.Issue(ctx, jwt.Claims{Subject: "eve", SessionID: "sess-2"})
+	require.NoError(t, err)
+	require.NoError(t, rot.Revoke(ctx, p.RefreshToken))
+	n := len(rv.revoked())
+	_, err = rot.Refresh(ctx, p.RefreshToken)
+	require.ErrorIs(t, err, rotation.ErrRevoked)
+	assert.Len(t, rv.revoked(), n)
 }

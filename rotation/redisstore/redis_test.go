@@ -252,3 +252,69 @@ func TestRedisDownFailsClosed(t *testing.T) {
 	_, err = in.rot.Issue(ctx, jwt.Claims{Subject: "u"})
 	require.ErrorIs(t, err, rotation.ErrStore)
 }
+
+// loseReplies lets Redis run each command, then reports a timeout instead
+// of its reply while lose is set: what a read timeout or a dropped
+// connection does after the script has run.
+type loseReplies struct{ lose atomic.Bool }
+
+func (h *loseReplies) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *loseReplies) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if h.lose.Load() {
+			return context.DeadlineExceeded
+		}
+		return err
+	}
+}
+
+func (h *loseReplies) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+type sidRecorder struct {
+	mu   sync.Mutex
+	sids []string
+}
+
+func (r *sidRecorder) RevokeSession(_ context.Context, sid string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sids = append(r.sids, sid)
+	return nil
+}
+
+func (r *sidRecorder) revoked() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.sids...)
+}
+
+// The script that detected a reuse ran, but its reply never came back: the
+// caller got ErrStore and the Revoker was not called. The next
+// presentation (the client retrying) sends the sid.
+func TestReuseReplyLostRevokesSessionLater(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	rdb := srv.Client()
+	hook := &loseReplies{}
+	rdb.AddHook(hook)
+	rv := &sidRecorder{}
+	in := newInstance(t, rdb, rotationtest.NewClock(rotationtest.T0), rotation.WithRevoker(rv))
+	p0, err := in.rot.Issue(ctx, jwt.Claims{Subject: "u", SessionID: "sess-u"})
+	require.NoError(t, err)
+	p1, err := in.rot.Refresh(ctx, p0.RefreshToken)
+	require.NoError(t, err)
+
+	hook.lose.Store(true)
+	_, err = in.rot.Refresh(ctx, p0.RefreshToken)
+	hook.lose.Store(false)
+	require.ErrorIs(t, err, rotation.ErrStore)
+	assert.Empty(t, rv.revoked())
+
+	_, err = in.rot.Refresh(ctx, p1.RefreshToken)
+	require.ErrorIs(t, err, rotation.ErrRevoked, "the lost step did revoke the family")
+	assert.Equal(t, []string{"sess-u"}, rv.revoked())
+}
