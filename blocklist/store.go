@@ -141,7 +141,10 @@ type Snapshot struct {
 //
 // Changes returns the changes with Seq greater than after.Seq, in Seq order
 // and without holes (the first is after.Seq+1), and the cursor to pass next
-// time. When there are none it waits up to wait for one, then returns an
+// time. It returns all of those the store holds when it replies, never a
+// first slice of them: a List takes a successful call as proof that it is up
+// to date (a store that would have too many to return answers ErrGap
+// instead). When there are none it waits up to wait for one, then returns an
 // empty slice, the same cursor and a nil error: a heartbeat that proves the
 // store was reachable. It returns an error wrapping ErrGap when it cannot
 // continue from after (changes trimmed, store reset, foreign cursor); the

@@ -63,6 +63,7 @@ var cases = []testCase{
 	{"FeedHeartbeatWhenIdle", feedHeartbeatWhenIdle},
 	{"FeedWakesAWaitingFollower", feedWakesAWaitingFollower},
 	{"FeedResumesAfterReconnect", feedResumesAfterReconnect},
+	{"FeedCatchesAFollowerUpToTheHead", feedCatchesAFollowerUpToTheHead},
 	{"FeedRefusesForeignOrFutureCursor", feedRefusesForeignOrFutureCursor},
 	{"ConcurrentRevokesOfOneIDMerge", concurrentRevokesOfOneIDMerge},
 	{"SnapshotThenFeedLosesNothingUnderConcurrency", snapshotThenFeedLosesNothing},
@@ -446,4 +447,27 @@ func snapshotThenFeedLosesNothing(ctx context.Context, t *testing.T, s blocklist
 		require.NoError(t, err)
 	}
 	assert.Len(t, seen, writers*each)
+}
+
+// feedCatchesAFollowerUpToTheHead: a follower far behind gets, in one call,
+// every change up to the head, or ErrGap (then it takes a snapshot). Never a
+// partial batch: the List counts a successful call as proof that it is up to
+// date, and a follower served in slices could be minutes behind while it
+// believes it is fresh.
+func feedCatchesAFollowerUpToTheHead(ctx context.Context, t *testing.T, s blocklist.Store) {
+	_, c := snapshot(ctx, t, s, t0)
+	const n = 3000
+	entries := make([]blocklist.Entry, n)
+	for i := range entries {
+		entries[i] = tok(fmt.Sprint("burst-", i), t0.Add(time.Hour))
+	}
+	require.NoError(t, s.Revoke(ctx, t0, entries...))
+	_, head := snapshot(ctx, t, s, t0)
+	chs, next, err := s.Changes(ctx, c, time.Second)
+	if err != nil {
+		require.ErrorIs(t, err, blocklist.ErrGap)
+		return
+	}
+	require.Equal(t, n, len(chs), "changes returned to a follower %d behind", n)
+	assert.Equal(t, head.Seq, next.Seq)
 }

@@ -34,8 +34,10 @@ const (
 	// collectPerWrite bounds how many expired entries one write removes, so
 	// a write stays O(1) while the set stays bounded.
 	collectPerWrite = 64
-	// readCount bounds the feed entries fetched per call.
+	// readCount bounds the feed entries fetched per read.
 	readCount = 1024
+	// maxCatchUp bounds the reads of one Changes call (64k changes).
+	maxCatchUp = 64
 	// batchSize bounds the scripts sent in one pipeline by Revoke.
 	batchSize = 512
 	// scanCount is the HSCAN hint for snapshots.
@@ -207,6 +209,9 @@ func (s *Store) Changes(ctx context.Context, after blocklist.Cursor, wait time.D
 			msgs = append(msgs, st.Messages...)
 		}
 		if len(msgs) > 0 {
+			if msgs, err = s.drain(ctx, msgs); err != nil {
+				return nil, after, err
+			}
 			return s.parseFeed(after, msgs)
 		}
 	case errors.Is(err, redis.Nil):
@@ -214,6 +219,27 @@ func (s *Store) Changes(ctx context.Context, after blocklist.Cursor, wait time.D
 		return nil, after, translate("read feed", err)
 	}
 	return s.check(ctx, after)
+}
+
+// drain completes a batch that filled a whole read: it reads on until the
+// end of the feed, so that a successful Changes always reaches the head as
+// it was at the last read (the List takes a successful call as proof that
+// it is up to date). A follower more than maxCatchUp reads behind gets
+// ErrGap instead, and a snapshot is the cheaper way to catch up anyway.
+func (s *Store) drain(ctx context.Context, msgs []redis.XMessage) ([]redis.XMessage, error) {
+	last := msgs
+	for reads := 1; len(last) >= readCount; reads++ {
+		if reads >= maxCatchUp {
+			return nil, fmt.Errorf("%w: redisstore: follower more than %d changes behind; take a snapshot", blocklist.ErrGap, len(msgs))
+		}
+		var err error
+		last, err = s.rdb.XRangeN(ctx, s.feed, "("+msgs[len(msgs)-1].ID, "+", readCount).Result()
+		if err != nil {
+			return nil, translate("read feed", err)
+		}
+		msgs = append(msgs, last...)
+	}
+	return msgs, nil
 }
 
 func (s *Store) check(ctx context.Context, after blocklist.Cursor) ([]blocklist.Change, blocklist.Cursor, error) {
@@ -242,11 +268,17 @@ func (s *Store) check(ctx context.Context, after blocklist.Cursor) ([]blocklist.
 		}
 		msgs = append(msgs, m)
 	}
+	if msgs, err = s.drain(ctx, msgs); err != nil {
+		return nil, after, err
+	}
 	out, cur, err := s.parseFeed(after, msgs)
 	if err != nil {
 		return nil, after, err
 	}
-	if len(raw) < readCount && cur.Seq != seq {
+	// Everything up to seq was in the feed when the script ran, and drain
+	// may have read later writes too: seq must be reached, and passed only
+	// when drain read on.
+	if cur.Seq < seq || (len(raw) < readCount && cur.Seq != seq) {
 		return nil, after, fmt.Errorf("%w: redisstore: feed at seq %d, cursor at %d with nothing between", blocklist.ErrGap, seq, cur.Seq)
 	}
 	return out, cur, nil
