@@ -48,7 +48,10 @@ type config struct {
 // a key without logging anyone out: first deploy the new key in previous
 // everywhere, then make it the current key (with the old one in previous),
 // and drop the old one after the family lifetime. Tokens verified under a
-// previous key are exchanged for successors under the current key.
+// previous key are exchanged for successors under the current key; a grace
+// replay that reaches an instance whose current key differs from the one
+// that rotated still gets the same successor (at the cost of a second
+// store step).
 func WithMACKey(key []byte, previous ...[]byte) Option {
 	return func(c *config) error {
 		if len(key) < MinKeySize {

@@ -172,13 +172,26 @@ func (r *Rotator) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 	}
 	next := r.keys.successor(t)
 	now := r.now()
-	res, err := r.store.Exchange(ctx, ExchangeRequest{
+	req := ExchangeRequest{
 		FamilyID: t.familyID(), Generation: t.generation,
 		Presented: t.hash(), Next: next.hash(),
 		Now: now, IdleTTL: r.cfg.refreshTTL, Grace: r.cfg.grace,
-	})
+	}
+	res, err := r.store.Exchange(ctx, req)
 	if err != nil {
 		return nil, storeErr(err)
+	}
+	// A grace replay whose head was derived by an instance with another
+	// current key (a rolling key change): try the successor under each of
+	// our previous keys, so that the roll logs no one out. Only this rare
+	// case costs more than one store step, and the store still decides.
+	for i := 1; res.Outcome == OutcomeMismatch && res.Family.Generation == t.generation+1 && i < len(r.keys.successorKeys); i++ {
+		alt := r.keys.successorUnder(t, i)
+		req.Next = alt.hash()
+		if res, err = r.store.Exchange(ctx, req); err != nil {
+			return nil, storeErr(err)
+		}
+		next = alt
 	}
 	f := res.Family
 	switch res.Outcome {

@@ -467,3 +467,43 @@ func TestReuseWithLostReplyStillRevokesSession(t *testing.T) {
 	require.ErrorIs(t, err, rotation.ErrRevoked)
 	assert.Len(t, rv.revoked(), n)
 }
+
+// During a rolling key change some instances mint under the new key while
+// others still mint under the old one. A grace replay reaching the other
+// kind of instance must still get the same successor: the roll logs no
+// one out.
+func TestMACKeyRollKeepsGrace(t *testing.T) {
+	ctx := context.Background()
+	oldKey, newKey := key, []byte("the next server key, also 32+ bytes long")
+	for name, keys := range map[string][2][][]byte{
+		"old rotates, new replays": {{oldKey, newKey}, {newKey, oldKey}},
+		"new rotates, old replays": {{newKey, oldKey}, {oldKey, newKey}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := rotation.NewMemoryStore()
+			grace := rotation.WithGracePeriod(time.Minute)
+			first, _ := newRotator(t, s, &rotationtest.Issuer{}, rotation.WithMACKey(keys[0][0], keys[0][1]), grace)
+			second, _ := newRotator(t, s, &rotationtest.Issuer{}, rotation.WithMACKey(keys[1][0], keys[1][1]), grace)
+			for _, issuer := range []*rotation.Rotator{first, second} {
+				p0, err := issuer.Issue(ctx, jwt.Claims{Subject: "u"})
+				require.NoError(t, err)
+				p1, err := first.Refresh(ctx, p0.RefreshToken)
+				require.NoError(t, err)
+				again, err := second.Refresh(ctx, p0.RefreshToken)
+				require.NoError(t, err, "grace replay on the other instance")
+				// Both answers are the one head: rotating either leaves
+				// the other a grace replay, not a fork.
+				p2, err := second.Refresh(ctx, again.RefreshToken)
+				require.NoError(t, err)
+				q, err := first.Refresh(ctx, p1.RefreshToken)
+				require.NoError(t, err)
+				_, err = first.Refresh(ctx, q.RefreshToken)
+				require.NoError(t, err)
+				_, err = second.Refresh(ctx, p2.RefreshToken)
+				require.NoError(t, err, "q and p2 are one token: p2 is the head's predecessor")
+				_, err = second.Refresh(ctx, p1.RefreshToken)
+				require.ErrorIs(t, err, rotation.ErrReused, "two generations back")
+			}
+		})
+	}
+}

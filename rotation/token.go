@@ -44,10 +44,12 @@ var (
 )
 
 // keyring holds the keys derived from the server secrets: MAC keys (the
-// first mints, all verify) and the successor-derivation key.
+// first mints, all verify) and successor-derivation keys (the first
+// derives; the others only match a head another instance derived during a
+// key roll).
 type keyring struct {
-	macKeys      [][]byte
-	successorKey []byte
+	macKeys       [][]byte
+	successorKeys [][]byte
 }
 
 func subkey(secret []byte, label string) []byte {
@@ -57,10 +59,10 @@ func subkey(secret []byte, label string) []byte {
 }
 
 func newKeyring(current []byte, previous [][]byte) *keyring {
-	k := &keyring{successorKey: subkey(current, "successor")}
-	k.macKeys = append(k.macKeys, subkey(current, "mac"))
-	for _, p := range previous {
-		k.macKeys = append(k.macKeys, subkey(p, "mac"))
+	k := &keyring{}
+	for _, s := range append([][]byte{current}, previous...) {
+		k.macKeys = append(k.macKeys, subkey(s, "mac"))
+		k.successorKeys = append(k.successorKeys, subkey(s, "successor"))
 	}
 	return k
 }
@@ -134,10 +136,14 @@ func (k *keyring) parse(s string) (*refreshToken, error) {
 	return t, nil
 }
 
-// successor derives the next token of t's family.
-func (k *keyring) successor(t *refreshToken) *refreshToken {
+// successor derives the next token of t's family under the current key.
+func (k *keyring) successor(t *refreshToken) *refreshToken { return k.successorUnder(t, 0) }
+
+// successorUnder derives the next token of t's family under successor key
+// i (0 is the current key's).
+func (k *keyring) successorUnder(t *refreshToken, i int) *refreshToken {
 	next := &refreshToken{family: t.family, generation: t.generation + 1}
-	h := hmac.New(sha256.New, k.successorKey)
+	h := hmac.New(sha256.New, k.successorKeys[i])
 	h.Write(t.family[:])
 	h.Write(binary.BigEndian.AppendUint64(nil, next.generation))
 	h.Write(t.secret[:])
