@@ -117,3 +117,24 @@ func TestPrefixesKeepApplicationsApart(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, snap1.Entries, 1)
 }
+
+// TestAFollowerFarBehindIsToldToTakeASnapshot: more than 64k changes
+// behind, Changes answers ErrGap rather than reading them all; the List
+// then catches up from a snapshot.
+func TestAFollowerFarBehindIsToldToTakeASnapshot(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	s, err := redisstore.New(rdb, redisstore.WithPrefix("far"))
+	require.NoError(t, err)
+	now := time.Now()
+	start, err := s.Snapshot(ctx, now)
+	require.NoError(t, err)
+	const n = 64*1024 + 1
+	entries := make([]blocklist.Entry, n)
+	for i := range entries {
+		entries[i] = blocklist.Entry{Kind: blocklist.KindToken, ID: fmt.Sprint("j", i), ExpiresAt: now.Add(time.Hour)}
+	}
+	require.NoError(t, s.Revoke(ctx, now, entries...))
+	_, _, err = s.Changes(ctx, start.Cursor, time.Second)
+	require.ErrorIs(t, err, blocklist.ErrGap)
+}
