@@ -55,7 +55,8 @@ var reservedNames = map[string]bool{
 // exp (now + TTL, or c.ExpiresAt when that is earlier and in the future),
 // aud (c.Audience, else the issuer's), and the header's alg, kid and typ.
 // Registered claim names in c.Extra are refused, as are values that cannot
-// be encoded as JSON.
+// be encoded as JSON and strings that are not valid UTF-8 (values inside
+// Extra follow encoding/json, which replaces invalid UTF-8).
 func (is *Issuer) Issue(ctx context.Context, c Claims) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -81,6 +82,9 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (*Token, error) {
 	}
 	c.IssuedAt, c.NotBefore, c.ExpiresAt = now.UTC(), now.UTC(), exp.UTC()
 	c.ID = b64.EncodeToString(jti[:])
+	if err := checkUTF8(&c, key.id, is.typ); err != nil {
+		return nil, err
+	}
 
 	buf := make([]byte, 0, 512)
 	buf = appendSegment(buf, is.header(key))
@@ -98,6 +102,31 @@ func (is *Issuer) Issue(ctx context.Context, c Claims) (*Token, error) {
 	buf = appendSegment(buf, sig)
 	c.Audience = slices.Clone(c.Audience)
 	return &Token{Raw: string(buf), Claims: c}, nil
+}
+
+// checkUTF8 refuses strings that JSON cannot carry. Replacing invalid
+// UTF-8 with U+FFFD, as encoders do, would sign two distinct subjects (or
+// roles, or audiences) as the same one.
+func checkUTF8(c *Claims, kid, typ string) error {
+	for _, f := range [...]struct{ name, v string }{
+		{"iss", c.Issuer}, {"sub", c.Subject}, {"sid", c.SessionID}, {"client_id", c.ClientID},
+		{"scope", c.Scope}, {"kid", kid}, {"typ", typ},
+	} {
+		if !utf8.ValidString(f.v) {
+			return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidOption, f.name)
+		}
+	}
+	for _, list := range [...]struct {
+		name string
+		v    []string
+	}{{"aud", c.Audience}, {"roles", c.Roles}} {
+		for _, v := range list.v {
+			if !utf8.ValidString(v) {
+				return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidOption, list.name)
+			}
+		}
+	}
+	return nil
 }
 
 func (is *Issuer) header(k *Key) []byte {
@@ -196,7 +225,8 @@ func appendStrings(b []byte, ss []string) []byte {
 
 // appendString writes s as a JSON string, escaping what RFC 8259 requires
 // and anything that could end the string early (claim-name injection).
-// Invalid UTF-8 becomes U+FFFD.
+// Issue has refused invalid UTF-8 before; were any left, it would become
+// U+FFFD.
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')

@@ -249,9 +249,36 @@ func TestIssuerEscapesStrings(t *testing.T) {
 		require.Equal(t, []string{s}, c.Roles)
 		require.Equal(t, []string{vtAud, s}, c.Audience)
 	}
-	// Invalid UTF-8 cannot be carried by JSON: it is replaced, and the
-	// token still verifies.
-	tok, err := is.Issue(context.Background(), Claims{Subject: "a\xffb"})
+}
+
+// TestIssuerRefusesInvalidUTF8: JSON cannot carry invalid UTF-8. Replacing
+// it with U+FFFD made distinct identities collide ("a\xffb" and "a\xfeb"
+// both became the subject "a\uFFFDb", which a third user may hold) and made
+// Token.Claims differ from what was signed. Issue refuses instead.
+func TestIssuerRefusesInvalidUTF8(t *testing.T) {
+	clock := newVTClock(vtT0)
+	ks, err := NewKeySet(vtKey(t, ES256, 0))
+	require.NoError(t, err)
+	is := vtIssuer(t, ks, clock.Now)
+	const bad = "a\xffb"
+	for name, c := range map[string]Claims{
+		"sub":                          {Subject: bad},
+		"aud":                          {Subject: "a", Audience: []string{vtAud, bad}},
+		"sid":                          {Subject: "a", SessionID: bad},
+		"client_id":                    {Subject: "a", ClientID: bad},
+		"scope":                        {Subject: "a", Scope: "read " + bad},
+		"roles":                        {Subject: "a", Roles: []string{"user", bad}},
+		"lone surrogate in UTF-8 form": {Subject: "a\xed\xa0\x80b"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tok, err := is.Issue(context.Background(), c)
+			require.ErrorIs(t, err, ErrInvalidOption)
+			require.Nil(t, tok)
+		})
+	}
+	// U+FFFD itself is a valid character and is carried as it is.
+	v := vtVerifier(t, ks, clock.Now)
+	tok, err := is.Issue(context.Background(), Claims{Subject: "a\uFFFDb"})
 	require.NoError(t, err)
 	c, err := v.Verify(context.Background(), tok.Raw)
 	require.NoError(t, err)
