@@ -18,7 +18,7 @@ import (
 // *redis.ClusterClient: every key of one prefix sits in one slot.
 func Example() {
 	ctx := context.Background()
-	instance := func() *blocklist.List {
+	instance := func() (*blocklist.List, redis.UniversalClient) {
 		rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{exampleAddr}})
 		store, err := redisstore.New(rdb, redisstore.WithPrefix("myapp:blocklist"))
 		if err != nil {
@@ -28,9 +28,13 @@ func Example() {
 		if err != nil {
 			panic(err)
 		}
-		return list
+		return list, rdb
 	}
-	a, b := instance(), instance()
+	a, rdbA := instance()
+	b, rdbB := instance()
+	// The List does not own its client: close the List first, then the client.
+	defer rdbA.Close()
+	defer rdbB.Close()
 	defer a.Close()
 	defer b.Close()
 
