@@ -19,6 +19,7 @@ type cacheEntry struct {
 	claims Claims
 	key    *Key
 	kid    string
+	slot   int // index in ring; set by put
 }
 
 func newCache(n int) *cache {
@@ -35,21 +36,28 @@ func (c *cache) get(raw string) *cacheEntry {
 func (c *cache) put(raw string, e *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[raw]; ok {
+	if prev, ok := c.entries[raw]; ok {
+		e.slot = prev.slot
 		c.entries[raw] = e
 		return
 	}
 	if old := c.ring[c.next]; old != "" {
 		delete(c.entries, old)
 	}
+	e.slot = c.next
 	c.ring[c.next] = raw
 	c.next = (c.next + 1) % len(c.ring)
 	c.entries[raw] = e
 }
 
+// remove drops raw and frees its slot: a slot left holding raw would evict
+// raw's next entry, cached in another slot, when the ring came round to it.
 func (c *cache) remove(raw string) {
 	c.mu.Lock()
-	delete(c.entries, raw)
+	if e, ok := c.entries[raw]; ok {
+		c.ring[e.slot] = ""
+		delete(c.entries, raw)
+	}
 	c.mu.Unlock()
 }
 

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -746,6 +747,48 @@ func TestVerifierCacheCannotBePoisoned(t *testing.T) {
 		obj["list"].([]any)[0] = "z"
 		c.Extra["admin"] = true
 	}
+}
+
+// vtFlakyKeys fails lookups while down is set, as a remote source does
+// during an outage or when the caller's context is cancelled.
+type vtFlakyKeys struct {
+	KeySource
+	down atomic.Bool
+}
+
+func (f *vtFlakyKeys) VerificationKey(ctx context.Context, kid string) (*Key, error) {
+	if f.down.Load() {
+		return nil, fmt.Errorf("%w: down", ErrKeySource)
+	}
+	return f.KeySource.VerificationKey(ctx, kid)
+}
+
+// TestVerifierCacheEvictionAfterRemove: an entry dropped on a hit (its key
+// lookup failed) left its token in the ring, so once cached again, the
+// token was evicted when the ring came round to its old slot, with the
+// cache not full.
+func TestVerifierCacheEvictionAfterRemove(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	src := &vtFlakyKeys{KeySource: StaticKeys(k)}
+	v := vtVerifier(t, src, clock.Now, WithCache(2))
+	a := vtTok(t, k, map[string]any{"jti": "a"})
+	b := vtTok(t, k, map[string]any{"jti": "b"})
+
+	_, err := v.Verify(context.Background(), a)
+	require.NoError(t, err)
+	src.down.Store(true)
+	c, err := v.Verify(context.Background(), a)
+	requireRefused(t, c, err, ErrKeySource)
+	require.Zero(t, v.cache.len(), "the entry is dropped when its key cannot be confirmed")
+	src.down.Store(false)
+	_, err = v.Verify(context.Background(), a)
+	require.NoError(t, err)
+	_, err = v.Verify(context.Background(), b)
+	require.NoError(t, err)
+	require.Equal(t, 2, v.cache.len(), "two tokens fit a cache of two")
+	require.NotNil(t, v.cache.get(a))
+	require.NotNil(t, v.cache.get(b))
 }
 
 func TestVerifierCacheConcurrent(t *testing.T) {
