@@ -11,7 +11,8 @@ import (
 type cache struct {
 	mu      sync.RWMutex
 	entries map[string]*cacheEntry
-	ring    []string
+	ring    []string // grows to size, then wraps
+	size    int
 	next    int
 }
 
@@ -22,8 +23,10 @@ type cacheEntry struct {
 	slot   int // index in ring; set by put
 }
 
+// newCache allocates as the cache fills: a large n must not cost its
+// memory before it is used.
 func newCache(n int) *cache {
-	return &cache{entries: make(map[string]*cacheEntry, n), ring: make([]string, n)}
+	return &cache{entries: make(map[string]*cacheEntry), size: n}
 }
 
 func (c *cache) get(raw string) *cacheEntry {
@@ -41,12 +44,17 @@ func (c *cache) put(raw string, e *cacheEntry) {
 		c.entries[raw] = e
 		return
 	}
-	if old := c.ring[c.next]; old != "" {
-		delete(c.entries, old)
+	if len(c.ring) < c.size {
+		e.slot = len(c.ring)
+		c.ring = append(c.ring, raw)
+	} else {
+		if old := c.ring[c.next]; old != "" {
+			delete(c.entries, old)
+		}
+		e.slot = c.next
+		c.ring[c.next] = raw
+		c.next = (c.next + 1) % c.size
 	}
-	e.slot = c.next
-	c.ring[c.next] = raw
-	c.next = (c.next + 1) % len(c.ring)
 	c.entries[raw] = e
 }
 

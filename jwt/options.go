@@ -33,6 +33,7 @@ const (
 	DefaultMaxTokenSize = 8 << 10
 	DefaultType         = "at+jwt" // RFC 9068
 	maxLeeway           = 5 * time.Minute
+	maxCacheEntries     = 1 << 24
 )
 
 type config struct {
@@ -248,14 +249,15 @@ func WithRevocation(rc RevocationChecker) Option {
 // WithCache gives the verifier a cache of up to entries verified tokens,
 // keyed by the whole token. A token seen again skips the signature check;
 // expiry, not-before and revocation are still checked on every call, and an
-// entry is dropped when its key leaves the key source. Default: no cache.
+// entry is dropped when its key leaves the key source. Memory is taken as
+// the cache fills. Default: no cache; at most 16,777,216 entries.
 func WithCache(entries int) Option {
 	return func(c *config) error {
 		if err := only(roleVerifier, "WithCache", c); err != nil {
 			return err
 		}
-		if entries < 0 {
-			return fmt.Errorf("%w: cache size %d", ErrInvalidOption, entries)
+		if entries < 0 || entries > maxCacheEntries {
+			return fmt.Errorf("%w: cache size %d (0 to %d)", ErrInvalidOption, entries, maxCacheEntries)
 		}
 		c.cache = entries
 		return nil

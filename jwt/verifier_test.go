@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -747,6 +749,32 @@ func TestVerifierCacheCannotBePoisoned(t *testing.T) {
 		obj["list"].([]any)[0] = "z"
 		c.Extra["admin"] = true
 	}
+}
+
+// TestVerifierCacheSize: the cache takes memory as it fills, not at
+// construction (a large WithCache cost hundreds of MiB up front), and a
+// size beyond any sane bound fails the constructor instead of panicking in
+// make.
+func TestVerifierCacheSize(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	for _, n := range []int{maxCacheEntries + 1, 1 << 40, math.MaxInt} {
+		require.NotPanics(t, func() {
+			v, err := NewVerifier(StaticKeys(k), WithIssuer(vtIss), WithAudience(vtAud), WithCache(n))
+			require.ErrorIs(t, err, ErrInvalidOption, "WithCache(%d)", n)
+			require.Nil(t, v)
+		})
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	v := vtVerifier(t, StaticKeys(k), clock.Now, WithCache(maxCacheEntries))
+	runtime.ReadMemStats(&after)
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated by NewVerifier with the largest cache")
+	for i := range 3 {
+		_, err := v.Verify(context.Background(), vtTok(t, k, map[string]any{"jti": fmt.Sprint("j", i)}))
+		require.NoError(t, err)
+	}
+	require.Equal(t, 3, v.cache.len())
 }
 
 // vtFlakyKeys fails lookups while down is set, as a remote source does
