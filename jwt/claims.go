@@ -58,7 +58,8 @@ type Token struct {
 //
 // It is called on every verification, cached or not. An error fails the
 // verification (fail closed): a checker that cannot answer must say so with
-// an error, never with false.
+// an error, never with false. c is the copy Verify will return to its
+// caller; it is not shared with other calls or with the verifier's cache.
 type RevocationChecker interface {
 	IsRevoked(ctx context.Context, c *Claims) (bool, error)
 }

@@ -111,10 +111,13 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 				if err := v.checkTime(&e.claims, v.now()); err != nil {
 					return nil, err
 				}
-				if err := v.checkRevoked(ctx, &e.claims); err != nil {
+				// The checker gets the caller's copy: the entry is shared
+				// by concurrent calls and must stay as verified.
+				c := e.claims.clone()
+				if err := v.checkRevoked(ctx, c); err != nil {
 					return nil, err
 				}
-				return e.claims.clone(), nil
+				return c, nil
 			}
 		}
 	}
@@ -122,12 +125,15 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
+	var verified *Claims
+	if v.cache != nil {
+		verified = c.clone() // taken before the checker sees c
+	}
 	if err := v.checkRevoked(ctx, c); err != nil {
 		return nil, err
 	}
 	if v.cache != nil {
-		v.cache.put(raw, &cacheEntry{claims: *c, key: key, kid: kid})
-		return c.clone(), nil
+		v.cache.put(raw, &cacheEntry{claims: *verified, key: key, kid: kid})
 	}
 	return c, nil
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -775,6 +776,49 @@ func TestVerifierCacheSize(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Equal(t, 3, v.cache.len())
+}
+
+// vtScribbler is a RevocationChecker that writes to the claims it is
+// shown, as a checker that normalises or annotates them would.
+type vtScribbler struct{}
+
+func (vtScribbler) IsRevoked(_ context.Context, c *Claims) (bool, error) {
+	c.Subject += "!"
+	if c.Extra == nil {
+		c.Extra = map[string]any{}
+	}
+	c.Extra["seen"] = true
+	return false, nil
+}
+
+// TestVerifierCacheHitCheckerGetsOwnCopy: on a cache hit the checker was
+// handed the cached entry itself, shared by every concurrent call: a
+// checker that wrote to it raced with the others (go test -race) and
+// changed what later hits returned.
+func TestVerifierCacheHitCheckerGetsOwnCopy(t *testing.T) {
+	clock := newVTClock(vtT0)
+	k := vtKey(t, ES256, 0)
+	v := vtVerifier(t, StaticKeys(k), clock.Now, WithCache(8), WithRevocation(vtScribbler{}))
+	plain := vtVerifier(t, StaticKeys(k), clock.Now, WithRevocation(vtScribbler{}))
+	tok := vtTok(t, k, nil)
+	first, err := plain.Verify(context.Background(), tok)
+	require.NoError(t, err)
+	require.Equal(t, "alice!", first.Subject, "the caller gets what its checker wrote")
+	c, err := v.Verify(context.Background(), tok)
+	require.NoError(t, err)
+	require.Equal(t, first, c, "a miss answers as an uncached verifier")
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				c, err := v.Verify(context.Background(), tok)
+				if !assert.NoError(t, err) || !assert.Equal(t, first.Subject, c.Subject, "a hit answers as an uncached verifier") {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // vtFlakyKeys fails lookups while down is set, as a remote source does
