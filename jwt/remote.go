@@ -50,6 +50,7 @@ const (
 // Call Close when done, to stop a fetch in flight.
 type RemoteKeys struct {
 	url    string
+	logURL string // url without its password
 	client *http.Client
 	cfg    remoteConfig
 	now    func() time.Time
@@ -251,7 +252,7 @@ func NewRemoteKeys(ctx context.Context, jwksURL string, opts ...RemoteOption) (*
 	}
 	client.CheckRedirect = sameOriginRedirects(u, client.CheckRedirect)
 
-	r := &RemoteKeys{url: u.String(), client: client, cfg: cfg, now: cfg.now}
+	r := &RemoteKeys{url: u.String(), logURL: u.Redacted(), client: client, cfg: cfg, now: cfg.now}
 	r.base, r.cancel = context.WithCancel(context.Background())
 	if cfg.lazy {
 		return r, nil
@@ -427,7 +428,7 @@ func (r *RemoteKeys) startLocked(now time.Time) *remoteFetch {
 		defer r.wg.Done()
 		err := r.fetch(r.base)
 		if err != nil && r.cfg.logger != nil {
-			r.cfg.logger.Warn("jwt: JWK Set refresh failed; keeping the last good set", "url", r.url, "err", err)
+			r.cfg.logger.Warn("jwt: JWK Set refresh failed; keeping the last good set", "url", r.logURL, "err", err)
 		}
 		f.err = err
 		r.mu.Lock()

@@ -1015,6 +1015,39 @@ func TestRemoteKeysLogsFailedRefresh(t *testing.T) {
 	assert.Contains(t, buf.String(), "502")
 }
 
+// TestRemoteKeysLogHidesURLPassword: a JWKS URL may carry basic-auth
+// credentials; the warning logged for a failed refresh printed the URL
+// whole.
+func TestRemoteKeysLogHidesURLPassword(t *testing.T) {
+	k := remoteKey(t, ES256)
+	srv := newJWKSServer(t, true, k)
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	const password = "s3cr3t-pw"
+	u := strings.Replace(srv.URL, "https://", "https://svc:"+password+"@", 1) + "/jwks.json"
+	r, err := NewRemoteKeys(t.Context(), u, WithHTTPClient(srv.Client()), WithRemoteLogger(logger), WithRemoteClock(newRemoteClock().Now))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close() })
+	srv.setStatus(http.StatusBadGateway)
+	err = r.Refresh(t.Context())
+	require.ErrorIs(t, err, ErrKeySource)
+	assert.NotContains(t, err.Error(), password)
+	srv.Close()
+	err = r.Refresh(t.Context())
+	require.ErrorIs(t, err, ErrKeySource)
+	assert.NotContains(t, err.Error(), password)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, buf.String(), "level=WARN")
+	assert.Contains(t, buf.String(), "svc")
+	assert.NotContains(t, buf.String(), password)
+}
+
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
