@@ -286,13 +286,20 @@ func keyFromJWK(p parsedJWK) (*Key, error) {
 	return k, nil
 }
 
-// ParseKeySet reads a JWK Set document of public verification keys. Every
+// ParseKeySet reads a JWK Set document of public verification keys: strict
+// JSON (a repeated member name, at any depth, is refused). Every
 // key must be usable for signatures: a key whose "use" is not "sig", or
 // whose "key_ops" has neither "sign" nor "verify", is skipped; an "oct" key (a secret has no place in a published set), a
 // private key, an RSA key without "alg" (it could be RS* or PS*), a weak
 // key, or a repeated kid makes the whole set invalid. EC and Ed25519 keys
 // without "alg" get the algorithm their curve implies.
 func ParseKeySet(jwks []byte) ([]*Key, error) {
+	// jwx is lenient where parsers disagree (a repeated "keys" member is
+	// concatenated, encoding/json keeps the last): the strict reader goes
+	// first, so a set means one thing.
+	if _, err := countJWKS(jwks); err != nil {
+		return nil, fmt.Errorf("%w: JWK Set is not strict JSON: %v", ErrInvalidKey, err)
+	}
 	parsed, err := jwkParseSet(jwks)
 	if err != nil {
 		return nil, err

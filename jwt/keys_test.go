@@ -407,6 +407,11 @@ func TestParseKeySet(t *testing.T) {
 		"not JSON":      []byte("nope"),
 		"HS alg on RSA": []byte(`{"keys":[{"kty":"RSA","alg":"HS256","n":"` + vtSeg(rs.pub.(*rsa.PublicKey).N.Bytes()) + `","e":"AQAB"}]}`),
 		"unknown alg":   []byte(`{"keys":[{"kty":"RSA","alg":"RS1","n":"` + vtSeg(rs.pub.(*rsa.PublicKey).N.Bytes()) + `","e":"AQAB"}]}`),
+		// jwx concatenates repeated "keys" where encoding/json keeps
+		// the last: parsers would disagree about which keys the set holds.
+		"keys twice":            []byte(`{"keys":[` + string(mustJSON(t, ec)) + `],"keys":[` + string(mustJSON(t, ed)) + `]}`),
+		"keys twice escaped":    []byte(`{"keys":[` + string(mustJSON(t, ec)) + `],"k\u0065ys":[` + string(mustJSON(t, ed)) + `]}`),
+		"member twice in a key": []byte(`{"keys":[` + strings.Replace(string(mustJSON(t, ec)), `"kid":`, `"kid":"other","kid":`, 1) + `]}`),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseKeySet(data)
