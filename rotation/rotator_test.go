@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -505,5 +506,42 @@ func TestMACKeyRollKeepsGrace(t *testing.T) {
 				require.ErrorIs(t, err, rotation.ErrReused, "two generations back")
 			}
 		})
+	}
+}
+
+// Neither an event nor an error carries a refresh token or its secret: they
+// end up in logs and alerting pipelines.
+func TestEventsAndErrorsCarryNoToken(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var dump strings.Builder
+	rot, clock := newRotator(t, rotation.NewMemoryStore(), &rotationtest.Issuer{}, rotation.WithGracePeriod(time.Second),
+		rotation.WithEvents(func(_ context.Context, e rotation.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(&dump, "%+v\n", e)
+		}))
+	p0, err := rot.Issue(ctx, jwt.Claims{Subject: "tom"})
+	require.NoError(t, err)
+	p1, err := rot.Refresh(ctx, p0.RefreshToken)
+	require.NoError(t, err)
+	_, err = rot.Refresh(ctx, p0.RefreshToken) // grace replay
+	require.NoError(t, err)
+	clock.Advance(time.Minute)
+	_, err = rot.Refresh(ctx, p0.RefreshToken)
+	require.ErrorIs(t, err, rotation.ErrReused)
+	errs := err.Error()
+	_, err = rot.Refresh(ctx, p1.RefreshToken)
+	require.ErrorIs(t, err, rotation.ErrRevoked)
+	errs += err.Error()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Contains(t, dump.String(), "FamilyID:"+p0.FamilyID)
+	for _, tok := range []string{p0.RefreshToken, p1.RefreshToken} {
+		body := strings.TrimPrefix(tok, "crt_")
+		for _, part := range []string{tok, body[22:60], body[60:]} { // the secret's and the MAC's characters
+			assert.NotContains(t, dump.String(), part)
+			assert.NotContains(t, errs, part)
+		}
 	}
 }

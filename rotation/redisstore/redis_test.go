@@ -318,3 +318,43 @@ func TestReuseReplyLostRevokesSessionLater(t *testing.T) {
 	require.ErrorIs(t, err, rotation.ErrRevoked, "the lost step did revoke the family")
 	assert.Equal(t, []string{"sess-u"}, rv.revoked())
 }
+
+// A subject's families live in many hash slots (on several Cluster nodes)
+// apart from the subject's index: RevokeSubject reaches every one of them,
+// and each script still touches a single slot (no CROSSSLOT).
+func TestRevokeSubjectAcrossClusterSlots(t *testing.T) {
+	ctx := context.Background()
+	c := redistest.StartCluster(t)
+	rdb := c.Client()
+	rv := &sidRecorder{}
+	s, err := redisstore.New(rdb, redisstore.WithPrefix("xslot:"))
+	require.NoError(t, err)
+	in := instanceOn(t, s, rotationtest.NewClock(rotationtest.T0), rotation.WithRevoker(rv))
+
+	var pairs []*rotation.Pair
+	nodes := map[string]bool{}
+	for range 12 {
+		p, err := in.rot.Issue(ctx, jwt.Claims{Subject: "nina"})
+		require.NoError(t, err)
+		pairs = append(pairs, p)
+		key := "xslot:fam:{" + p.FamilyID + "}"
+		master, err := rdb.MasterForKey(ctx, key)
+		require.NoError(t, err)
+		n, err := master.Exists(ctx, key).Result()
+		require.NoError(t, err)
+		require.Equal(t, int64(1), n, "the family lives on the node of its slot")
+		nodes[master.Options().Addr] = true
+	}
+	require.GreaterOrEqual(t, len(nodes), 2, "the families are spread over several nodes")
+
+	require.NoError(t, in.rot.RevokeSubject(ctx, "nina"))
+	for i, p := range pairs {
+		_, err := in.rot.Refresh(ctx, p.RefreshToken)
+		require.ErrorIsf(t, err, rotation.ErrRevoked, "family %d", i)
+	}
+	sids := map[string]bool{}
+	for _, sid := range rv.revoked() {
+		sids[sid] = true
+	}
+	assert.Len(t, sids, len(pairs), "every family's sid reached the Revoker")
+}
