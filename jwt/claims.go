@@ -30,6 +30,9 @@ type Claims struct {
 
 // HasScope reports whether the space-separated Scope holds s.
 func (c *Claims) HasScope(s string) bool {
+	if s == "" {
+		return false
+	}
 	scope := c.Scope
 	for len(scope) > 0 {
 		i := 0

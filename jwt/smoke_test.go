@@ -35,3 +35,22 @@ func TestSmokeRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestHasScope(t *testing.T) {
+	cases := []struct {
+		scope, want string
+		ok          bool
+	}{
+		{"read write", "read", true},
+		{"read write", "write", true},
+		{"read write", "wri", false},
+		{"read  write", "", false}, // an empty scope is never granted, even between two spaces
+		{"", "", false},
+		{" read", "read", true},
+		{"readwrite", "read", false},
+	}
+	for _, c := range cases {
+		got := (&Claims{Scope: c.scope}).HasScope(c.want)
+		require.Equal(t, c.ok, got, "%q has %q", c.scope, c.want)
+	}
+}
