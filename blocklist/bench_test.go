@@ -22,6 +22,7 @@ var bench struct {
 	hits, misses  []jwt.Claims // a hot working set: 1,024 tokens
 	spread        []jwt.Claims // 65,536 hits spread over the whole table
 	missSpread    []jwt.Claims // 65,536 misses, each probing its own place in the table
+	missSpreadJTI []jwt.Claims // the same with no sid and no sub: the jti table's share
 }
 
 func benchJTI(i int) string { return fmt.Sprintf("jti-%016x", uint64(i)*0x9E3779B97F4A7C15) }
@@ -63,6 +64,7 @@ func setupBench(b *testing.B) {
 		for i := range 1 << 16 {
 			bench.spread = append(bench.spread, jwt.Claims{ID: benchJTI(i * 15 % benchEntries), Subject: "user-y", SessionID: "sid-y", IssuedAt: now})
 			bench.missSpread = append(bench.missSpread, jwt.Claims{ID: fmt.Sprintf("jti-miss-%012x", i), Subject: "user-y", SessionID: "sid-y", IssuedAt: now})
+			bench.missSpreadJTI = append(bench.missSpreadJTI, jwt.Claims{ID: fmt.Sprintf("jti-miss-%012x", i), IssuedAt: now})
 		}
 	})
 }
@@ -108,4 +110,5 @@ func BenchmarkIsRevoked(b *testing.B) {
 	// The case a real service sees most: a token that is not revoked, whose
 	// probe lands on a cache line no recent lookup touched.
 	run("MissSpread", bench.missSpread, false)
+	run("MissSpreadJTIOnly", bench.missSpreadJTI, false)
 }

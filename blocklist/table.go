@@ -16,7 +16,8 @@ import (
 // loads, so IsRevoked costs a hash and one or two cache lines, allocates
 // nothing and does not contend under parallel load. Writers serialise on mu;
 // a resize builds a new array and swaps the pointer, so readers never see a
-// half-built table.
+// half-built table. Each slot array carries a Bloom filter (filter.go),
+// published with it, that answers most misses without touching the array.
 //
 // Two IDs with the same 64-bit hash share a slot: the second is reported
 // revoked when the first is. With a random per-List seed an attacker cannot
@@ -24,11 +25,15 @@ import (
 // lookups (n live entries): the error is towards revoking, never towards
 // accepting.
 type table struct {
-	mu    sync.Mutex // serialises writers
-	cur   atomic.Pointer[slots]
-	live  atomic.Int64 // live entries (may include expired ones not yet swept)
-	used  int          // live + tombstones; under mu
-	sweep uint32       // Unix second of the last sweep; under mu
+	mu   sync.Mutex // serialises writers
+	cur  atomic.Pointer[slots]
+	live atomic.Int64 // live entries (may include expired ones not yet swept)
+	// added counts the keys added to the current array's filter (its live
+	// keys when built, then every new key, also one that reuses a
+	// tombstone); it bounds both the non-empty slots and the filter's load.
+	// Under mu.
+	added int
+	sweep uint32 // Unix second of the last sweep; under mu
 }
 
 type slot struct {
@@ -39,12 +44,19 @@ type slot struct {
 type slots struct {
 	mask uint64
 	s    []slot
+	f    filter // holds every key ever stored in s; none (nil w) in a small array
 }
 
 const (
 	emptyKey     = 0
 	tombstoneKey = 1
 	minSlots     = 64
+
+	// filterMinSlots is the smallest slot array given a filter. A smaller
+	// one (64 KB) stays in the CPU caches when in use, so that a probe costs
+	// about what the filter would: the filter would only add a cache line
+	// to every lookup, and small tables are the usual sid and sub ones.
+	filterMinSlots = 1 << 12
 )
 
 // fixHash keeps the two reserved key values out of the hash space; the
@@ -66,13 +78,22 @@ func newTable() *table {
 }
 
 func newSlots(n int) *slots {
-	return &slots{mask: uint64(n - 1), s: make([]slot, n)}
+	s := &slots{mask: uint64(n - 1), s: make([]slot, n)}
+	if n >= filterMinSlots {
+		s.f = newFilter(n)
+	}
+	return s
 }
 
 // get returns the packed value stored for h. It is safe to call
 // concurrently with writers.
 func (t *table) get(h uint64) (uint64, bool) {
 	s := t.cur.Load()
+	// The filter and the slots come from the same array: a key stored in s
+	// was added to s.f before it was stored.
+	if s.f.w != nil && !s.f.mayContain(h) {
+		return 0, false
+	}
 	for {
 		i := h & s.mask
 		for {
@@ -128,20 +149,24 @@ func (t *table) mergeLocked(h uint64, exp, wm, now uint32) {
 	}
 	if tomb >= 0 {
 		i = uint64(tomb)
-	} else {
-		t.used++
 	}
-	// Value before key: a reader that sees the key sees its value.
+	// Filter before key: a reader that could find the key passes the
+	// filter. Value before key: a reader that sees the key sees its value.
+	if s.f.w != nil {
+		s.f.add(h)
+	}
+	t.added++
 	s.s[i].val.Store(pack(exp, wm))
 	s.s[i].key.Store(h)
 	t.live.Add(1)
-	if t.used*4 > len(s.s)*3 {
+	if t.added*4 > len(s.s)*3 {
 		t.rebuild()
 	}
 }
 
 // rebuild copies the live slots into a new array sized for twice the live
-// count (tombstones are dropped), and publishes it. Callers hold mu.
+// count (tombstones are dropped) with a filter of just those keys, and
+// publishes both at once. Callers hold mu.
 func (t *table) rebuild() {
 	old := t.cur.Load()
 	live := int(t.live.Load())
@@ -161,13 +186,18 @@ func (t *table) rebuild() {
 		}
 		ns.s[j].val.Store(old.s[i].val.Load())
 		ns.s[j].key.Store(k)
+		if ns.f.w != nil {
+			ns.f.addUnpublished(k)
+		}
 	}
-	t.used = live
+	t.added = live
 	t.cur.Store(ns)
 }
 
 // expire turns every entry expired at now (Unix seconds) into a tombstone,
-// and shrinks the table when it has become mostly empty.
+// and shrinks the table when it has become mostly empty. The filter keeps
+// the bits of expired keys (a Bloom filter cannot forget) until the next
+// rebuild, which added bounds.
 func (t *table) expire(now uint32) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

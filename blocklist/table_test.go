@@ -3,8 +3,10 @@ package blocklist
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -194,4 +196,196 @@ func TestTableReadersSeeExactValuesDuringChurn(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	assert.EqualValues(t, stable, tab.live.Load())
+}
+
+// TestTableFilterStaysSelectiveUnderChurn: in a steady state where expired
+// entries' tombstones are reused by new keys (so the slot array fills slowly
+// or not at all), the filter would collect the bits of every key ever
+// added; the table must rebuild it before it holds more keys than three
+// quarters of its slot count. The test counts the keys itself.
+func TestTableFilterStaysSelectiveUnderChurn(t *testing.T) {
+	tab := newTable()
+	const live, rounds = 4096, 60
+	key := func(i int) uint64 { return fixHash(uint64(i) * 0x9E3779B97F4A7C15) }
+	next, inFilter := 0, 0
+	s := tab.cur.Load()
+	check := func(what string) {
+		if ns := tab.cur.Load(); ns != s {
+			s, inFilter = ns, int(tab.live.Load()) // rebuilt from the live keys
+		}
+		require.LessOrEqual(t, inFilter*4, len(s.s)*3, "%s: %d keys in the filter of %d slots", what, inFilter, len(s.s))
+	}
+	add := func(exp, now uint32) {
+		tab.merge(key(next), exp, 0, now)
+		next++
+		inFilter++
+		check("merge")
+	}
+	for i := range live {
+		add(uint32(1+i%8), 0) // an eighth expires at each of seconds 1..8
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range rounds {
+		now := uint32(round + 1)
+		// An eighth of the entries expire and as many new ones arrive,
+		// mostly into the tombstones just left.
+		tab.expire(now)
+		check("expire")
+		for range live / 8 {
+			add(now+8, now)
+		}
+		require.NotNil(t, s.f.w, "a table this large has a filter")
+		require.Less(t, fpRate(&s.f, r, 10_000), 0.02, "round %d", round)
+		require.EqualValues(t, live, tab.live.Load())
+	}
+	require.Greater(t, next, 2*len(s.s), "the churn added many times the table's capacity in keys")
+	for i := next - live/8; i < next; i++ {
+		_, ok := tab.get(key(i))
+		require.True(t, ok, "key %d", i)
+	}
+}
+
+// TestTableNoFalseNegativeUnderConcurrentWrites: readers look up keys whose
+// merge has returned while a writer keeps inserting (growing the table,
+// reusing tombstones) and sweeping (shrinking it): every such key is found
+// with its exact value, through whichever slot array and filter the reader
+// loads. Run with -race.
+func TestTableNoFalseNegativeUnderConcurrentWrites(t *testing.T) {
+	tab := newTable()
+	const stable = 20_000
+	stableKey := func(i uint64) uint64 { return fixHash((i + 1) * 0x9E3779B97F4A7C15) }
+	churnKey := func(i uint64) uint64 { return fixHash(i*0xBF58476D1CE4E5B9 + 7) }
+	want := func(i uint64) uint64 { return pack(1<<31+uint32(i), uint32(i)) }
+	var inserted atomic.Uint64 // stable keys 0..inserted-1 have been merged
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 5))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := inserted.Load()
+				if n == 0 {
+					continue
+				}
+				// The newest keys (most likely in flight through a resize)
+				// and random older ones.
+				for _, i := range []uint64{n - 1, n - 1 - min(n-1, 3), r.Uint64N(n)} {
+					v, ok := tab.get(stableKey(i))
+					if !ok || v != want(i) {
+						t.Errorf("stable key %d of %d: got %x, %v; want %x", i, n, v, ok, want(i))
+						return
+					}
+				}
+			}
+		})
+	}
+	churn := uint64(0)
+	for i := range uint64(stable) {
+		tab.merge(stableKey(i), 1<<31+uint32(i), uint32(i), 0)
+		inserted.Store(i + 1)
+		// Churn: short-lived keys, swept often, so that the table grows,
+		// reuses tombstones, and shrinks back while readers run.
+		now := uint32(i / 64)
+		for range 2 {
+			tab.merge(churnKey(churn), now+1+uint32(churn%3), 0, now)
+			churn++
+		}
+		if i%256 == 0 {
+			tab.expire(now)
+		}
+		if i%4096 == 4095 {
+			// A mass expiry: most churn keys go, and the table shrinks.
+			tab.expire(now + 10)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	for i := range uint64(stable) {
+		v, ok := tab.get(stableKey(i))
+		require.True(t, ok)
+		require.Equal(t, want(i), v)
+	}
+}
+
+// TestListNoFalseNegativeWhileTablesGrow: through the whole IsRevoked path
+// (hashes, the three filters and tables), a token revoked before a lookup
+// starts is reported revoked, while another goroutine keeps revoking (the
+// jti table grows through several sizes, rebuilding its filter each time)
+// and sweeping.
+func TestListNoFalseNegativeWhileTablesGrow(t *testing.T) {
+	now := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	l, err := New(NewMemoryStore(), WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	defer l.Close()
+	ctx := context.Background()
+	const n = 5000
+	jti := func(i uint64) string { return fmt.Sprint("jti-", i) }
+	var revoked atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 9))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := revoked.Load()
+				if k == 0 {
+					continue
+				}
+				for _, i := range []uint64{k - 1, r.Uint64N(k)} {
+					// A miss on sid and sub too: all three tables are read.
+					c := jwt.Claims{ID: jti(i), SessionID: "live-session", Subject: "live-user", IssuedAt: now}
+					if rv, err := l.IsRevoked(ctx, &c); err != nil || !rv {
+						t.Errorf("jti %d of %d: IsRevoked = %v, %v", i, k, rv, err)
+						return
+					}
+				}
+				c := jwt.Claims{ID: "never-revoked", IssuedAt: now}
+				if rv, err := l.IsRevoked(ctx, &c); err != nil || rv {
+					t.Errorf("never revoked: IsRevoked = %v, %v", rv, err)
+					return
+				}
+			}
+		})
+	}
+	for i := range uint64(n) {
+		require.NoError(t, l.RevokeToken(ctx, jti(i), now.Add(time.Hour)))
+		revoked.Store(i + 1)
+		if i%500 == 0 {
+			l.sweep(now) // nothing expired: the tables only get tombstone-free rebuilds or none
+		}
+	}
+	close(stop)
+	wg.Wait()
+	assert.Greater(t, len(l.tabs[KindToken-1].cur.Load().s), n, "the table grew through several sizes")
+}
+
+func TestTableFilterOnlyOnLargeArrays(t *testing.T) {
+	tab := newTable()
+	assert.Nil(t, tab.cur.Load().f.w, "a small array has no filter")
+	n := filterMinSlots // enough to grow past filterMinSlots slots
+	for i := range n {
+		tab.merge(fixHash(uint64(i)*0x9E3779B97F4A7C15), 100, 0, 50)
+	}
+	s := tab.cur.Load()
+	require.GreaterOrEqual(t, len(s.s), filterMinSlots)
+	require.NotNil(t, s.f.w)
+	assert.Equal(t, len(s.s), 8*len(s.f.w), "one byte of filter per slot")
+	for i := range n {
+		h := fixHash(uint64(i) * 0x9E3779B97F4A7C15)
+		require.True(t, s.f.mayContain(h))
+		_, ok := tab.get(h)
+		require.True(t, ok)
+	}
+	tab.expire(100)
+	assert.Nil(t, tab.cur.Load().f.w, "shrunk back: no filter")
 }
