@@ -10,7 +10,11 @@ import (
 // tokens are not revoked) reads one cache line of a small array instead of
 // probing the large one. At a million entries the slot array takes 32 MB and
 // each probe of it misses every CPU cache; the filter takes 1 byte per slot
-// (2 MB), a size the caches mostly hold.
+// (2 MB), a size the caches mostly hold. (A miss also costs more than a hit
+// in the array itself: with linear probing at the load of a table of a
+// million entries, 0.48, it scans 2.3 slots, 1.33 cache lines, to an empty
+// slot, where a hit stops after 1.5 slots on average; and IsRevoked goes on
+// to the sid and sub tables after a jti miss, which stay small and cached.)
 //
 // Each key sets 8 bits in one 64-byte block, one bit per 64-bit word
 // (a split-block Bloom filter, as in Parquet, here with 64-bit words), so a

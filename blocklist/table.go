@@ -52,8 +52,8 @@ const (
 	tombstoneKey = 1
 	minSlots     = 64
 
-	// filterMinSlots is the smallest slot array given a filter. A smaller
-	// one (64 KB) stays in the CPU caches when in use, so that a probe costs
+	// filterMinSlots is the smallest slot array given a filter (64 KB). A
+	// smaller one stays in the CPU caches when in use, so that a probe costs
 	// about what the filter would: the filter would only add a cache line
 	// to every lookup, and small tables are the usual sid and sub ones.
 	filterMinSlots = 1 << 12
