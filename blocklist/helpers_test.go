@@ -8,27 +8,13 @@ import (
 	"time"
 
 	"github.com/credence-go/credence/blocklist"
+	"github.com/credence-go/credence/jwt/jwttest"
 )
 
 // fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = jwttest.Clock
 
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newFakeClock(t time.Time) *fakeClock { return jwttest.NewClock(t) }
 
 // flakyStore wraps a store and fails every call while down. A call that
 // was in flight when the store went down fails too, so no contact can be
