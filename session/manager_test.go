@@ -428,6 +428,7 @@ func TestGeoResolverFailureFailsClosed(t *testing.T) {
 func TestNewManagerRejectsBadOptions(t *testing.T) {
 	st := session.NewMemoryStore()
 	cases := map[string][]session.Option{
+		"nil events callback":     {session.WithEvents(nil)},
 		"idle zero":               {session.WithIdleTimeout(0)},
 		"absolute shorter":        {session.WithIdleTimeout(time.Hour), session.WithAbsoluteTimeout(time.Minute)},
 		"touch not below idle":    {session.WithIdleTimeout(time.Minute), session.WithTouchInterval(time.Minute)},

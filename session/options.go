@@ -183,6 +183,9 @@ func WithRevoker(r Revoker) Option {
 // quick and must not call back into the Manager for the same session.
 func WithEvents(fn func(context.Context, Event)) Option {
 	return func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("%w: nil events callback", ErrInvalidOption)
+		}
 		c.events = fn
 		return nil
 	}
