@@ -9,7 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/credence-go/credence/internal/redistest"
 	"github.com/credence-go/credence/session"
 	"github.com/credence-go/credence/session/redisstore"
 	"github.com/credence-go/credence/session/sessiontest"
@@ -20,52 +19,45 @@ import (
 // password can log in that often; "log out everywhere" must still end every
 // session rather than fail and leave them all live.
 func TestRevokeAllWithMoreSessionsThanLuaUnpacks(t *testing.T) {
-	for _, topo := range []string{"single", "cluster"} {
-		t.Run(topo, func(t *testing.T) {
-			var rdb redis.UniversalClient
-			if topo == "single" {
-				rdb = redistest.Start(t).Client()
-			} else {
-				rdb = redistest.StartCluster(t).Client()
-			}
-			ctx := context.Background()
-			st, err := redisstore.New(rdb)
-			require.NoError(t, err)
-			clock := sessiontest.NewClock(time.Now())
-			m, err := session.NewManager(st, session.WithClock(clock.Now))
-			require.NoError(t, err)
-			ci := session.ClientInfo{UserAgent: "ua"}
-			_, token, err := m.Create(ctx, "mallory", ci)
-			require.NoError(t, err)
-			// Logging in 9000 times through Create works too but takes far
-			// longer; write the same records directly.
-			const n = 9000
-			for _, user := range []string{"mallory", "trudy"} {
-				populate(t, rdb, user, clock.Now(), n)
-			}
-			list, err := m.List(ctx, "mallory")
-			require.NoError(t, err)
-			require.Len(t, list, n+1)
+	onEachTopology(t, func(t *testing.T, newClient func() redis.UniversalClient) {
+		rdb := newClient()
+		ctx := context.Background()
+		st, err := redisstore.New(rdb)
+		require.NoError(t, err)
+		clock := sessiontest.NewClock(time.Now())
+		m, err := session.NewManager(st, session.WithClock(clock.Now))
+		require.NoError(t, err)
+		ci := session.ClientInfo{UserAgent: "ua"}
+		_, token, err := m.Create(ctx, "mallory", ci)
+		require.NoError(t, err)
+		// Logging in 9000 times through Create works too but takes far
+		// longer; write the same records directly.
+		const n = 9000
+		for _, user := range []string{"mallory", "trudy"} {
+			populate(t, rdb, user, clock.Now(), n)
+		}
+		list, err := m.List(ctx, "mallory")
+		require.NoError(t, err)
+		require.Len(t, list, n+1)
 
-			// Eviction down to a newly configured limit ends them all too.
-			limited, err := session.NewManager(st, session.WithClock(clock.Now), session.WithMaxSessions(1, session.EvictOldest))
-			require.NoError(t, err)
-			clock.Advance(time.Millisecond)
-			kept, _, err := limited.Create(ctx, "trudy", ci)
-			require.NoError(t, err)
-			list, err = m.List(ctx, "trudy")
-			require.NoError(t, err)
-			require.Len(t, list, 1)
-			require.Equal(t, kept.ID, list[0].ID)
+		// Eviction down to a newly configured limit ends them all too.
+		limited, err := session.NewManager(st, session.WithClock(clock.Now), session.WithMaxSessions(1, session.EvictOldest))
+		require.NoError(t, err)
+		clock.Advance(time.Millisecond)
+		kept, _, err := limited.Create(ctx, "trudy", ci)
+		require.NoError(t, err)
+		list, err = m.List(ctx, "trudy")
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Equal(t, kept.ID, list[0].ID)
 
-			require.NoError(t, m.RevokeAll(ctx, "mallory"))
-			list, err = m.List(ctx, "mallory")
-			require.NoError(t, err)
-			require.Empty(t, list)
-			_, err = m.Validate(ctx, token, ci)
-			require.ErrorIs(t, err, session.ErrNotFound)
-		})
-	}
+		require.NoError(t, m.RevokeAll(ctx, "mallory"))
+		list, err = m.List(ctx, "mallory")
+		require.NoError(t, err)
+		require.Empty(t, list)
+		_, err = m.Validate(ctx, token, ci)
+		require.ErrorIs(t, err, session.ErrNotFound)
+	})
 }
 
 // populate writes n sessions of user as Create would, without Create's

@@ -21,101 +21,92 @@ import (
 // Two instances of a service, each with its own client and Manager, share
 // one Redis: what one does, the other sees on its next request.
 func TestTwoManagersShareRedis(t *testing.T) {
-	for _, topo := range []string{"single", "cluster"} {
-		t.Run(topo, func(t *testing.T) {
-			var clients [2]redis.UniversalClient
-			if topo == "single" {
-				srv := redistest.Start(t)
-				clients = [2]redis.UniversalClient{srv.Client(), srv.Client()}
-			} else {
-				c := redistest.StartCluster(t)
-				clients = [2]redis.UniversalClient{c.Client(), c.Client()}
-			}
-			clock := sessiontest.NewClock(time.Now())
-			geo := session.NewStaticGeoResolver(map[netip.Prefix]string{
-				netip.MustParsePrefix("192.0.2.0/24"):    "FR",
-				netip.MustParsePrefix("198.51.100.0/24"): "DE",
-			})
-			var ms [2]*session.Manager
-			for i, rdb := range clients {
-				st, err := redisstore.New(rdb)
-				require.NoError(t, err)
-				ms[i], err = session.NewManager(st, session.WithClock(clock.Now), session.WithGeoResolver(geo),
-					session.WithMaxSessions(5, session.RejectNew))
-				require.NoError(t, err)
-			}
-			a, b := ms[0], ms[1]
-			ctx := context.Background()
-			ci := session.ClientInfo{IP: netip.MustParseAddr("192.0.2.1"), UserAgent: "ua"}
-
-			s, token, err := a.Create(ctx, "alice", ci)
-			require.NoError(t, err)
-			got, err := b.Validate(ctx, token, ci)
-			require.NoError(t, err)
-			require.Equal(t, s.ID, got.ID)
-
-			// Revocation on A: B refuses the very next request.
-			require.NoError(t, a.Revoke(ctx, s.ID))
-			_, err = b.Validate(ctx, token, ci)
-			require.ErrorIs(t, err, session.ErrNotFound)
-
-			// Renew on B: A refuses the old token at once.
-			_, token, err = a.Create(ctx, "alice", ci)
-			require.NoError(t, err)
-			renewed, err := b.Renew(ctx, token)
-			require.NoError(t, err)
-			_, err = a.Validate(ctx, token, ci)
-			require.ErrorIs(t, err, session.ErrNotFound)
-			_, err = a.Validate(ctx, renewed, ci)
-			require.NoError(t, err)
-
-			// Anomaly seen by B ends the session for A.
-			_, err = b.Validate(ctx, renewed, session.ClientInfo{IP: netip.MustParseAddr("198.51.100.9"), UserAgent: "ua"})
-			require.ErrorIs(t, err, session.ErrAnomaly)
-			_, err = a.Validate(ctx, renewed, ci)
-			require.ErrorIs(t, err, session.ErrNotFound)
-
-			// The limit holds across instances under concurrent logins.
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			created, refused := 0, 0
-			var tokens []string
-			for i := range 40 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, tok, err := ms[i%2].Create(ctx, "bob", ci)
-					mu.Lock()
-					defer mu.Unlock()
-					switch {
-					case err == nil:
-						created++
-						tokens = append(tokens, tok)
-					case errors.Is(err, session.ErrLimitReached):
-						refused++
-					default:
-						t.Errorf("create: %v", err)
-					}
-				}()
-			}
-			wg.Wait()
-			require.Equal(t, 5, created)
-			require.Equal(t, 35, refused)
-			list, err := b.List(ctx, "bob")
-			require.NoError(t, err)
-			require.Len(t, list, 5)
-
-			// Log out everywhere on B: every token dies on A.
-			require.NoError(t, b.RevokeAll(ctx, "bob"))
-			for _, tok := range tokens {
-				_, err := a.Validate(ctx, tok, ci)
-				require.ErrorIs(t, err, session.ErrNotFound)
-			}
-			list, err = a.List(ctx, "bob")
-			require.NoError(t, err)
-			require.Empty(t, list)
+	onEachTopology(t, func(t *testing.T, newClient func() redis.UniversalClient) {
+		clients := [2]redis.UniversalClient{newClient(), newClient()}
+		clock := sessiontest.NewClock(time.Now())
+		geo := session.NewStaticGeoResolver(map[netip.Prefix]string{
+			netip.MustParsePrefix("192.0.2.0/24"):    "FR",
+			netip.MustParsePrefix("198.51.100.0/24"): "DE",
 		})
-	}
+		var ms [2]*session.Manager
+		for i, rdb := range clients {
+			st, err := redisstore.New(rdb)
+			require.NoError(t, err)
+			ms[i], err = session.NewManager(st, session.WithClock(clock.Now), session.WithGeoResolver(geo),
+				session.WithMaxSessions(5, session.RejectNew))
+			require.NoError(t, err)
+		}
+		a, b := ms[0], ms[1]
+		ctx := context.Background()
+		ci := session.ClientInfo{IP: netip.MustParseAddr("192.0.2.1"), UserAgent: "ua"}
+
+		s, token, err := a.Create(ctx, "alice", ci)
+		require.NoError(t, err)
+		got, err := b.Validate(ctx, token, ci)
+		require.NoError(t, err)
+		require.Equal(t, s.ID, got.ID)
+
+		// Revocation on A: B refuses the very next request.
+		require.NoError(t, a.Revoke(ctx, s.ID))
+		_, err = b.Validate(ctx, token, ci)
+		require.ErrorIs(t, err, session.ErrNotFound)
+
+		// Renew on B: A refuses the old token at once.
+		_, token, err = a.Create(ctx, "alice", ci)
+		require.NoError(t, err)
+		renewed, err := b.Renew(ctx, token)
+		require.NoError(t, err)
+		_, err = a.Validate(ctx, token, ci)
+		require.ErrorIs(t, err, session.ErrNotFound)
+		_, err = a.Validate(ctx, renewed, ci)
+		require.NoError(t, err)
+
+		// Anomaly seen by B ends the session for A.
+		_, err = b.Validate(ctx, renewed, session.ClientInfo{IP: netip.MustParseAddr("198.51.100.9"), UserAgent: "ua"})
+		require.ErrorIs(t, err, session.ErrAnomaly)
+		_, err = a.Validate(ctx, renewed, ci)
+		require.ErrorIs(t, err, session.ErrNotFound)
+
+		// The limit holds across instances under concurrent logins.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		created, refused := 0, 0
+		var tokens []string
+		for i := range 40 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, tok, err := ms[i%2].Create(ctx, "bob", ci)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					created++
+					tokens = append(tokens, tok)
+				case errors.Is(err, session.ErrLimitReached):
+					refused++
+				default:
+					t.Errorf("create: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		require.Equal(t, 5, created)
+		require.Equal(t, 35, refused)
+		list, err := b.List(ctx, "bob")
+		require.NoError(t, err)
+		require.Len(t, list, 5)
+
+		// Log out everywhere on B: every token dies on A.
+		require.NoError(t, b.RevokeAll(ctx, "bob"))
+		for _, tok := range tokens {
+			_, err := a.Validate(ctx, tok, ci)
+			require.ErrorIs(t, err, session.ErrNotFound)
+		}
+		list, err = a.List(ctx, "bob")
+		require.NoError(t, err)
+		require.Empty(t, list)
+	})
 }
 
 // Idle expiry and lazy index cleanup through a Manager on Redis, under the

@@ -28,6 +28,19 @@ func factory(rdb redis.UniversalClient) sessiontest.Factory {
 	}
 }
 
+// onEachTopology runs fn against a single Redis node and a Redis Cluster;
+// newClient returns a new client of that deployment (one per instance).
+func onEachTopology(t *testing.T, fn func(t *testing.T, newClient func() redis.UniversalClient)) {
+	t.Run("single", func(t *testing.T) {
+		s := redistest.Start(t)
+		fn(t, func() redis.UniversalClient { return s.Client() })
+	})
+	t.Run("cluster", func(t *testing.T) {
+		c := redistest.StartCluster(t)
+		fn(t, func() redis.UniversalClient { return c.Client() })
+	})
+}
+
 func TestConformanceSingleNode(t *testing.T) {
 	srv := redistest.Start(t)
 	sessiontest.Run(t, factory(srv.Client()))
@@ -142,59 +155,52 @@ func (c *counter) take() []string {
 // touch interval; past it, one more round trip (another script) records the
 // activity.
 func TestValidateIsOneRoundTrip(t *testing.T) {
-	for _, topo := range []string{"single", "cluster"} {
-		t.Run(topo, func(t *testing.T) {
-			var rdb redis.UniversalClient
-			if topo == "single" {
-				rdb = redistest.Start(t).Client()
-			} else {
-				rdb = redistest.StartCluster(t).Client()
-			}
-			ctx := context.Background()
-			st, err := redisstore.New(rdb)
-			require.NoError(t, err)
-			clock := sessiontest.NewClock(time.Now())
-			m, err := session.NewManager(st, session.WithClock(clock.Now), session.WithTouchInterval(time.Minute))
-			require.NoError(t, err)
-			ci := session.ClientInfo{UserAgent: "ua"}
-			_, token, err := m.Create(ctx, "alice", ci)
-			require.NoError(t, err)
-			// Warm the script cache (read and touch) so that only steady-state
-			// commands are counted.
-			clock.Advance(time.Minute)
+	onEachTopology(t, func(t *testing.T, newClient func() redis.UniversalClient) {
+		rdb := newClient()
+		ctx := context.Background()
+		st, err := redisstore.New(rdb)
+		require.NoError(t, err)
+		clock := sessiontest.NewClock(time.Now())
+		m, err := session.NewManager(st, session.WithClock(clock.Now), session.WithTouchInterval(time.Minute))
+		require.NoError(t, err)
+		ci := session.ClientInfo{UserAgent: "ua"}
+		_, token, err := m.Create(ctx, "alice", ci)
+		require.NoError(t, err)
+		// Warm the script cache (read and touch) so that only steady-state
+		// commands are counted.
+		clock.Advance(time.Minute)
+		_, err = m.Validate(ctx, token, ci)
+		require.NoError(t, err)
+		s, err := m.Validate(ctx, token, ci)
+		require.NoError(t, err)
+
+		c := &counter{}
+		rdb.AddHook(c)
+		clock.Advance(59 * time.Second)
+		for range 10 {
 			_, err = m.Validate(ctx, token, ci)
 			require.NoError(t, err)
-			s, err := m.Validate(ctx, token, ci)
-			require.NoError(t, err)
+		}
+		reads := c.take()
+		require.Len(t, reads, 10, "one command per Validate within the touch interval")
+		require.Equal(t, repeat(reads[0], 10), reads, "the same (read) script every time")
+		got, err := st.Get(ctx, clock.Now(), s.ID)
+		require.NoError(t, err)
+		require.True(t, got.LastSeenAt.Equal(s.LastSeenAt), "no write within the touch interval")
 
-			c := &counter{}
-			rdb.AddHook(c)
-			clock.Advance(59 * time.Second)
-			for range 10 {
-				_, err = m.Validate(ctx, token, ci)
-				require.NoError(t, err)
-			}
-			reads := c.take()
-			require.Len(t, reads, 10, "one command per Validate within the touch interval")
-			require.Equal(t, repeat(reads[0], 10), reads, "the same (read) script every time")
-			got, err := st.Get(ctx, clock.Now(), s.ID)
-			require.NoError(t, err)
-			require.True(t, got.LastSeenAt.Equal(s.LastSeenAt), "no write within the touch interval")
-
-			clock.Advance(time.Second) // the touch interval has passed
-			_ = c.take()
-			_, err = m.Validate(ctx, token, ci)
-			require.NoError(t, err)
-			cmds := c.take()
-			require.Len(t, cmds, 2, "read, then the touch: once per interval")
-			require.Equal(t, reads[0], cmds[0])
-			require.NotEqual(t, reads[0], cmds[1], "the touch is another script")
-			got, err = st.Get(ctx, clock.Now(), s.ID)
-			require.NoError(t, err)
-			require.True(t, got.LastSeenAt.Equal(clock.Now()))
-			_ = c.take()
-		})
-	}
+		clock.Advance(time.Second) // the touch interval has passed
+		_ = c.take()
+		_, err = m.Validate(ctx, token, ci)
+		require.NoError(t, err)
+		cmds := c.take()
+		require.Len(t, cmds, 2, "read, then the touch: once per interval")
+		require.Equal(t, reads[0], cmds[0])
+		require.NotEqual(t, reads[0], cmds[1], "the touch is another script")
+		got, err = st.Get(ctx, clock.Now(), s.ID)
+		require.NoError(t, err)
+		require.True(t, got.LastSeenAt.Equal(clock.Now()))
+		_ = c.take()
+	})
 }
 
 func repeat(s string, n int) []string {
