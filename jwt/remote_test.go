@@ -999,20 +999,13 @@ func TestRemoteKeysKidReusedForAnotherKey(t *testing.T) {
 func TestRemoteKeysLogsFailedRefresh(t *testing.T) {
 	k := remoteKey(t, ES256)
 	srv := newJWKSServer(t, true, k)
-	var buf strings.Builder
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(p)
-	}), nil))
+	logger, logged := capturedLogger()
 	r := srv.mustOpen(t, newRemoteClock(), WithRemoteLogger(logger))
 	srv.setStatus(http.StatusBadGateway)
 	require.ErrorIs(t, r.Refresh(t.Context()), ErrKeySource)
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Contains(t, buf.String(), "level=WARN")
-	assert.Contains(t, buf.String(), "502")
+	out := logged()
+	assert.Contains(t, out, "level=WARN")
+	assert.Contains(t, out, "502")
 }
 
 // TestRemoteKeysLogHidesURLPassword: a JWKS URL may carry basic-auth
@@ -1021,13 +1014,7 @@ func TestRemoteKeysLogsFailedRefresh(t *testing.T) {
 func TestRemoteKeysLogHidesURLPassword(t *testing.T) {
 	k := remoteKey(t, ES256)
 	srv := newJWKSServer(t, true, k)
-	var buf strings.Builder
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(p)
-	}), nil))
+	logger, logged := capturedLogger()
 	const password = "s3cr3t-pw"
 	u := strings.Replace(srv.URL, "https://", "https://svc:"+password+"@", 1) + "/jwks.json"
 	r, err := NewRemoteKeys(t.Context(), u, WithHTTPClient(srv.Client()), WithRemoteLogger(logger), WithRemoteClock(newRemoteClock().Now))
@@ -1041,11 +1028,27 @@ func TestRemoteKeysLogHidesURLPassword(t *testing.T) {
 	err = r.Refresh(t.Context())
 	require.ErrorIs(t, err, ErrKeySource)
 	assert.NotContains(t, err.Error(), password)
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Contains(t, buf.String(), "level=WARN")
-	assert.Contains(t, buf.String(), "svc")
-	assert.NotContains(t, buf.String(), password)
+	out := logged()
+	assert.Contains(t, out, "level=WARN")
+	assert.Contains(t, out, "svc")
+	assert.NotContains(t, out, password)
+}
+
+// capturedLogger returns a logger that writes text records to a buffer,
+// safe for the background refreshes, and a function that reads it.
+func capturedLogger() (*slog.Logger, func() string) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	return logger, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
+	}
 }
 
 type writerFunc func([]byte) (int, error)
