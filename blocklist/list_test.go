@@ -1,7 +1,6 @@
 package blocklist_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/credence-go/credence/blocklist"
+	"github.com/credence-go/credence/internal/logbuf"
 	"github.com/credence-go/credence/jwt"
 )
 
@@ -348,23 +348,8 @@ func TestConcurrentRevokeAndCheck(t *testing.T) {
 	wg.Wait()
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer a logger and a test can share.
+type syncBuffer = logbuf.Buffer
 
 // TestClockSteppingBackDoesNotMakeAStaleReplicaFresh: the wall clock is
 // stepped back an hour (NTP, a restored VM) while the store is down. The

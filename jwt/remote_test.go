@@ -23,6 +23,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/credence-go/credence/internal/logbuf"
 )
 
 // remoteClock is a fake clock; jwttest's cannot be imported from here.
@@ -1037,23 +1039,9 @@ func TestRemoteKeysLogHidesURLPassword(t *testing.T) {
 // capturedLogger returns a logger that writes text records to a buffer,
 // safe for the background refreshes, and a function that reads it.
 func capturedLogger() (*slog.Logger, func() string) {
-	var buf strings.Builder
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(p)
-	}), nil))
-	return logger, func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.String()
-	}
+	var buf logbuf.Buffer
+	return slog.New(slog.NewTextHandler(&buf, nil)), buf.String
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestRemoteKeysNilContext(t *testing.T) {
 	k := remoteKey(t, ES256)

@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/credence-go/credence/blocklist"
 	"github.com/credence-go/credence/blocklist/redisstore"
+	"github.com/credence-go/credence/internal/logbuf"
 	"github.com/credence-go/credence/internal/redistest"
 	"github.com/credence-go/credence/jwt"
 )
@@ -221,20 +221,5 @@ func TestFailsClosedWhenCutOffFromRedis(t *testing.T) {
 	}, eventually, time.Millisecond, "fresh again once Redis answers")
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer a logger and a test can share.
+type syncBuffer = logbuf.Buffer
